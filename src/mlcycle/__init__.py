@@ -1,0 +1,73 @@
+"""mlcycle: one tool for the whole machine-learning lifecycle.
+
+>>> import mlcycle
+>>> with mlcycle.start_run(experiment="demo") as run:  # doctest: +SKIP
+...     run.log_param("lr", 0.01)
+...     run.log_metric("loss", 0.3)
+>>> mlcycle.Client().search_runs("demo", filter="metrics.loss < 0.5")  # doctest: +SKIP
+"""
+
+from mlcycle.client.autolog import autolog
+from mlcycle.client.client import Client
+from mlcycle.client.fluent import active_run, get_client, set_client, start_run
+from mlcycle.client.results import RunComparison, RunList
+from mlcycle.entities import (
+    ArtifactInfo,
+    Direction,
+    Experiment,
+    LifecycleStage,
+    MetricHistory,
+    Problem,
+    Run,
+    RunStatus,
+    Task,
+)
+from mlcycle.errors import (
+    AlreadyExistsError,
+    ArtifactNotFoundError,
+    ConflictError,
+    FilterSyntaxError,
+    InvalidInputError,
+    MlcycleError,
+    NotFoundError,
+    RemoteError,
+    SchemaOutdatedError,
+    StoreError,
+)
+from mlcycle.settings import Settings
+from mlcycle.tracking.run import ActiveRun
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "AlreadyExistsError",
+    "ArtifactInfo",
+    "ArtifactNotFoundError",
+    "Client",
+    "ConflictError",
+    "Direction",
+    "Experiment",
+    "FilterSyntaxError",
+    "InvalidInputError",
+    "LifecycleStage",
+    "MetricHistory",
+    "MlcycleError",
+    "NotFoundError",
+    "Problem",
+    "RemoteError",
+    "Run",
+    "RunComparison",
+    "RunList",
+    "RunStatus",
+    "SchemaOutdatedError",
+    "Settings",
+    "StoreError",
+    "Task",
+    "__version__",
+    "active_run",
+    "autolog",
+    "get_client",
+    "set_client",
+    "start_run",
+]

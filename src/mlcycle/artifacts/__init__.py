@@ -1,0 +1,1 @@
+"""Adapters for artifact bytes: the local file system (and later object stores)."""

@@ -1,0 +1,1 @@
+"""The public Python API: ``Client`` and the module-level run functions."""

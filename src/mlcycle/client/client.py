@@ -1,0 +1,326 @@
+"""``mlcycle.Client``: the public Python API over a local store (or, later, a server)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.client.results import RunComparison, RunList
+from mlcycle.durations import parse_duration_ms
+from mlcycle.entities import (
+    ArtifactInfo,
+    Direction,
+    Experiment,
+    MetricHistory,
+    Problem,
+    Run,
+    Task,
+)
+from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.ports.backend import TrackingBackend
+from mlcycle.settings import Settings
+from mlcycle.store.sql.store import open_store
+from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
+from mlcycle.tracking.run import ActiveRun
+from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService, make_problem
+from mlcycle.tracking.system_metrics import SystemMetricsMonitor
+from mlcycle.tracking.writer import BackgroundWriter
+
+
+class Client:
+    """Read and write experiments, runs, metrics and artifacts.
+
+    >>> import mlcycle
+    >>> client = mlcycle.Client()  # MLCYCLE_TRACKING_URI, default ./.mlcycle/mlcycle.db
+    >>> runs = client.search_runs(["churn"], filter="metrics.auc > 0.8",
+    ...                           order_by=["metrics.auc DESC"])  # doctest: +SKIP
+    >>> runs.to_pandas()  # doctest: +SKIP
+
+    The constructor does no I/O; the store is opened (and created when new) on first use.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        artifact_uri: str | None = None,
+        *,
+        settings: Settings | None = None,
+        backend: TrackingBackend | None = None,
+    ) -> None:
+        base = settings or Settings.from_env()
+        self.settings = base.with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
+        self._backend = backend
+        self._service: TrackingService | None = None
+        self._lock = threading.Lock()
+        self._writer = BackgroundWriter()
+
+    @property
+    def backend(self) -> TrackingBackend:
+        """The tracking backend (the local service, opened on first use)."""
+        if self._backend is None:
+            with self._lock:
+                if self._backend is None:
+                    if self.settings.is_remote:
+                        raise InvalidInputError(
+                            "http(s) tracking URIs need a tracking server, which this version "
+                            "of mlcycle does not include yet",
+                            field="tracking_uri",
+                        )
+                    self._service = TrackingService(
+                        open_store(self.settings.tracking_uri),
+                        LocalArtifactStore(self.settings.artifact_uri),
+                    )
+                    self._backend = self._service
+        return self._backend
+
+    def close(self) -> None:
+        """Write pending metrics and release the store's connections."""
+        self._writer.drain_all()
+        if self._service is not None:
+            self._service.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        task: Task | str = Task.OTHER,
+        target: str | None = None,
+        primary_metric: str | None = None,
+        direction: Direction | str = Direction.MAXIMIZE,
+        threshold: float | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Experiment:
+        """Create an experiment with its problem definition.
+
+        >>> client.create_experiment("churn", task="classification", target="churned",
+        ...     primary_metric="roc_auc", direction="maximize", threshold=0.8)  # doctest: +SKIP
+        """
+        problem = make_problem(
+            task=task,
+            target=target,
+            primary_metric=primary_metric,
+            direction=direction,
+            threshold=threshold,
+        )
+        return self.backend.create_experiment(
+            name, problem=problem, description=description, tags=tags
+        )
+
+    def get_experiment(self, name_or_id: str) -> Experiment:
+        """An experiment by name, or by ID. Raises NotFoundError naming it."""
+        found = self.backend.find_experiment(name_or_id)
+        if found is not None:
+            return found
+        try:
+            return self.backend.get_experiment(name_or_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no experiment with name or ID {name_or_id!r}", field="experiment"
+            ) from None
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        return self.backend.list_experiments(include_deleted=include_deleted)
+
+    def rename_experiment(self, name_or_id: str, new_name: str) -> Experiment:
+        return self.backend.update_experiment(self.get_experiment(name_or_id).id, name=new_name)
+
+    def update_experiment(
+        self,
+        name_or_id: str,
+        *,
+        description: str | None = None,
+        problem: Problem | None = None,
+    ) -> Experiment:
+        exp = self.get_experiment(name_or_id)
+        return self.backend.update_experiment(exp.id, description=description, problem=problem)
+
+    def set_experiment_tags(self, name_or_id: str, tags: Mapping[str, str]) -> None:
+        self.backend.set_experiment_tags(self.get_experiment(name_or_id).id, tags)
+
+    def delete_experiment(self, name_or_id: str) -> Experiment:
+        """Soft-delete: hidden from listings and search until restored or collected by gc."""
+        return self.backend.delete_experiment(self.get_experiment(name_or_id).id)
+
+    def restore_experiment(self, name_or_id: str) -> Experiment:
+        return self.backend.restore_experiment(self.get_experiment(name_or_id).id)
+
+    def _experiment_ids(self, names_or_ids: Sequence[str] | str) -> list[str]:
+        items = [names_or_ids] if isinstance(names_or_ids, str) else list(names_or_ids)
+        return [self.get_experiment(item).id for item in items]
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        experiment: str | Experiment | None = None,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        parent: ActiveRun | Run | str | None = None,
+        *,
+        description: str | None = None,
+        system_metrics: bool = False,
+        system_metrics_interval: float = 5.0,
+        capture_environment: bool = True,
+        on_end: Callable[[ActiveRun], None] | None = None,
+    ) -> ActiveRun:
+        """Start a run in ``experiment`` (a name, created when missing, or an ID).
+
+        See :func:`mlcycle.start_run` for the context-manager form.
+        """
+        parent_id = parent if isinstance(parent, str) or parent is None else parent.id
+        exp_id = self._resolve_run_experiment(experiment, parent_id)
+        all_tags = environment_tags() if capture_environment else {}
+        all_tags.update(tags or {})
+        run = self.backend.create_run(
+            exp_id, name=name, tags=all_tags, parent_id=parent_id, description=description
+        )
+        active = ActiveRun(self.backend, run, self._writer, on_end=on_end)
+        if capture_environment:
+            active.log_text(installed_packages(), PACKAGES_ARTIFACT)
+        if system_metrics:
+            SystemMetricsMonitor(active, interval=system_metrics_interval).start()
+        return active
+
+    def _resolve_run_experiment(
+        self, experiment: str | Experiment | None, parent_id: str | None
+    ) -> str:
+        if isinstance(experiment, Experiment):
+            return experiment.id
+        if experiment is None:
+            if parent_id is not None:
+                return self.backend.get_run(parent_id).experiment_id
+            experiment = DEFAULT_EXPERIMENT
+        found = self.backend.find_experiment(experiment)
+        if found is not None:
+            return self.backend.get_or_create_experiment(found.name).id
+        try:
+            return self.backend.get_experiment(experiment).id
+        except NotFoundError:
+            return self.backend.get_or_create_experiment(experiment).id
+
+    def get_run(self, run_id: str) -> Run:
+        """A run with its params, latest metrics and tags. Raises NotFoundError."""
+        return self.backend.get_run(run_id)
+
+    def search_runs(
+        self,
+        experiment_names_or_ids: Sequence[str] | str,
+        filter: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> RunList:
+        """Runs matching ``filter``, e.g. ``"metrics.m1 > 0.5 and params.p1 = 'a'"``.
+
+        Fields: ``params.<k>``, ``metrics.<k>`` (latest value), ``tags.<k>`` and attributes
+        ``status``, ``name``, ``start_time``, ``end_time``, ``duration``, ``run_id``; operators
+        ``= != < <= > >= LIKE ILIKE IN, NOT IN, IS NULL, IS NOT NULL``, combined with AND, OR,
+        NOT and parentheses. ``order_by`` items look like ``"metrics.m2 DESC"``. The result
+        is a list of runs with ``next_page_token`` and ``to_pandas()``.
+        """
+        page = self.backend.search_runs(
+            self._experiment_ids(experiment_names_or_ids),
+            filter,
+            order_by,
+            max_results=max_results,
+            page_token=page_token,
+            include_deleted=include_deleted,
+        )
+        return RunList(page.runs, page.next_page_token)
+
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> MetricHistory:
+        """Steps, timestamps and values of one metric as NumPy arrays, ordered by step.
+
+        With ``max_points`` the series is downsampled for charts, keeping each bucket's
+        minimum and maximum.
+        """
+        return self.backend.get_metric_history(run_id, key, max_points=max_points)
+
+    def compare_runs(self, run_ids: Sequence[str], *, all_keys: bool = False) -> RunComparison:
+        """Params and metrics of the runs side by side (those that differ, by default)."""
+        if len(run_ids) < 2:
+            raise InvalidInputError("compare_runs needs at least two run IDs", field="run_ids")
+        comparison = RunComparison.of([self.get_run(r) for r in run_ids])
+        if all_keys:
+            for key, value in comparison.same_params.items():
+                comparison.params[key] = [value] * len(run_ids)
+            for key, metric in comparison.same_metrics.items():
+                comparison.metrics[key] = [metric] * len(run_ids)
+        return comparison
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.backend.set_tags(run_id, tags)
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run and its child runs."""
+        self.backend.delete_runs([run_id, *self._descendants(run_id)])
+
+    def restore_run(self, run_id: str) -> None:
+        self.backend.restore_runs([run_id, *self._descendants(run_id)])
+
+    def _descendants(self, run_id: str) -> list[str]:
+        found: list[str] = []
+        frontier = [run_id]
+        while frontier:
+            children = [c for r in frontier for c in self.backend.child_run_ids(r)]
+            found.extend(children)
+            frontier = children
+        return found
+
+    # -- artifacts -----------------------------------------------------------------------
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """The run's files (under ``path``) with size and sha256."""
+        return self.backend.list_artifacts(run_id, path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dest: str | Path = ".") -> Path:
+        """Copy one artifact, or every artifact under a folder path, into ``dest``.
+
+        Returns the local path of the file or folder.
+        """
+        dest = Path(dest)
+        files = self.list_artifacts(run_id, path or None)
+        clean = path.strip("/")
+        exact = [f for f in files if f.path == clean]
+        if exact:
+            return self.backend.download_artifact(run_id, clean, dest / Path(clean).name)
+        if not files:
+            raise NotFoundError(f"run {run_id} has no artifact at {path!r}", field="path")
+        root = dest / Path(clean).name if clean else dest
+        base = clean + "/" if clean else ""
+        for f in files:
+            self.backend.download_artifact(run_id, f.path, root / f.path[len(base) :])
+        return root
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def gc(self, older_than: str | timedelta | int = "30d") -> dict[str, int]:
+        """Remove runs and experiments deleted longer ago than ``older_than`` (e.g. "30d",
+        a timedelta, or milliseconds), with their artifacts, for good."""
+        if isinstance(older_than, str):
+            ms = parse_duration_ms(older_than, field="older_than")
+        elif isinstance(older_than, timedelta):
+            ms = int(older_than.total_seconds() * 1000)
+        else:
+            ms = int(older_than)
+        return self.backend.collect_garbage(ms)
+
+    def flush(self) -> None:
+        """Write every pending metric point of every run of this client."""
+        self._writer.drain_all(raise_errors=True)

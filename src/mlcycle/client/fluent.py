@@ -1,0 +1,141 @@
+"""The module-level API: ``mlcycle.start_run``, ``mlcycle.active_run``.
+
+Runs started here form a per-thread stack; the innermost is the active run. The default
+client is built from the environment (``MLCYCLE_TRACKING_URI``) on first use, or set
+explicitly with :func:`set_client`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+
+from mlcycle.client.client import Client
+from mlcycle.entities import Experiment, Run, RunStatus
+from mlcycle.tracking.run import ActiveRun
+
+_lock = threading.Lock()
+_default: Client | None = None
+_local = threading.local()
+_all_active: list[ActiveRun] = []
+_uncaught: list[BaseException] = []
+
+
+def get_client() -> Client:
+    """The client ``start_run`` uses: the one given to :func:`set_client`, or a default."""
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Client()
+            _install_exit_hooks()
+        return _default
+
+
+def set_client(client: Client | None) -> None:
+    """Make ``start_run`` and ``active_run`` use ``client`` (None: back to the default)."""
+    global _default
+    with _lock:
+        _default = client
+        if client is not None:
+            _install_exit_hooks()
+
+
+def _stack() -> list[ActiveRun]:
+    stack: list[ActiveRun] | None = getattr(_local, "stack", None)
+    if stack is None:
+        stack = []
+        _local.stack = stack
+    return stack
+
+
+def _forget(run: ActiveRun) -> None:
+    stack = _stack()
+    if run in stack:
+        stack.remove(run)
+    with _lock:
+        if run in _all_active:
+            _all_active.remove(run)
+
+
+def start_run(
+    experiment: str | Experiment | None = None,
+    name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    parent: ActiveRun | Run | str | None = None,
+    *,
+    description: str | None = None,
+    system_metrics: bool = False,
+    capture_environment: bool = True,
+    client: Client | None = None,
+) -> ActiveRun:
+    """Start a run and make it the active run.
+
+    ``experiment`` is a name (created when missing) or an ID; by default the parent's
+    experiment, else ``"Default"``. ``name`` defaults to a readable generated name.
+    ``parent`` nests this run under another. Git commit, Python version, platform and
+    installed packages are recorded unless ``capture_environment=False``;
+    ``system_metrics=True`` samples CPU and memory in the background.
+
+    >>> import mlcycle
+    >>> with mlcycle.start_run(experiment="iris", name="baseline") as run:  # doctest: +SKIP
+    ...     run.log_params({"C": 1.0})
+    ...     run.log_metric("accuracy", 0.95)
+    """
+    active = (client or get_client()).start_run(
+        experiment,
+        name,
+        tags,
+        parent,
+        description=description,
+        system_metrics=system_metrics,
+        capture_environment=capture_environment,
+        on_end=_forget,
+    )
+    _stack().append(active)
+    with _lock:
+        _all_active.append(active)
+    return active
+
+
+def active_run() -> ActiveRun | None:
+    """The innermost run started with :func:`start_run` in this thread and not ended."""
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+_hooks_installed = False
+
+
+def _install_exit_hooks() -> None:
+    """At interpreter exit, end runs left open: FAILED after an uncaught error, else
+    FINISHED (their metrics are flushed first)."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    previous = sys.excepthook
+
+    def _excepthook(
+        kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        _uncaught.append(exc)
+        previous(kind, exc, tb)
+
+    sys.excepthook = _excepthook
+    atexit.register(_end_open_runs)
+
+
+def _end_open_runs() -> None:
+    with _lock:
+        runs = list(reversed(_all_active))
+    for run in runs:
+        try:
+            if _uncaught:
+                run.end(RunStatus.FAILED, error=repr(_uncaught[-1]))
+            else:
+                run.end(RunStatus.FINISHED)
+        except Exception:  # the store may be gone at exit; nothing left to do
+            pass

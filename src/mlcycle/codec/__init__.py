@@ -1,0 +1,1 @@
+"""Binary encodings shared by the store and the wire protocol."""

@@ -1,0 +1,89 @@
+"""The one exception hierarchy of mlcycle.
+
+Every error the public API raises is an :class:`MlcycleError`; callers catch by class::
+
+    MlcycleError
+    ├── NotFoundError              an ID or name that does not exist
+    │   └── ArtifactNotFoundError  an artifact path that does not exist
+    ├── AlreadyExistsError         a unique name or key taken already
+    ├── InvalidInputError          a value breaks a rule (names the field and the rule)
+    │   └── FilterSyntaxError      a search filter that does not parse (names the position)
+    ├── ConflictError              a valid request that contradicts the stored state
+    ├── StoreError                 the store cannot be reached or is not usable
+    │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
+    └── RemoteError                a tracking server failed or could not be reached
+
+Edges (CLI, HTTP server) translate these classes into exit codes and status codes in one
+table each; the library itself never exits the process.
+"""
+
+from __future__ import annotations
+
+
+class MlcycleError(Exception):
+    """Root of every error mlcycle raises on purpose."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(MlcycleError):
+    """The experiment, run, artifact or other object named does not exist."""
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """No artifact is stored at the path asked for."""
+
+
+class AlreadyExistsError(MlcycleError):
+    """An object with this unique name or key exists already."""
+
+
+class InvalidInputError(MlcycleError):
+    """A value breaks a rule; the message names the field and the rule."""
+
+
+class FilterSyntaxError(InvalidInputError):
+    """A search filter or order-by clause does not parse.
+
+    ``position`` is the 0-based character offset where parsing failed.
+    """
+
+    def __init__(self, message: str, *, position: int, field: str | None = "filter") -> None:
+        super().__init__(message, field=field)
+        self.position = position
+
+
+class ConflictError(MlcycleError):
+    """The request is well formed but contradicts what is stored (e.g. a param's value)."""
+
+
+class StoreError(MlcycleError):
+    """The metadata store cannot be reached or used."""
+
+
+class SchemaOutdatedError(StoreError):
+    """The store's schema is older than this version of mlcycle expects."""
+
+
+class RemoteError(MlcycleError):
+    """A tracking server answered with a failure or could not be reached."""
+
+
+__all__ = [
+    "AlreadyExistsError",
+    "ArtifactNotFoundError",
+    "ConflictError",
+    "FilterSyntaxError",
+    "InvalidInputError",
+    "MlcycleError",
+    "NotFoundError",
+    "RemoteError",
+    "SchemaOutdatedError",
+    "StoreError",
+]

@@ -1,0 +1,1 @@
+"""Ports: the small protocols services depend on, implemented by the adapters."""

@@ -1,0 +1,1 @@
+"""Adapters for metadata: the SQL store (SQLite and PostgreSQL)."""

@@ -1,0 +1,97 @@
+"""Engines for SQLite and PostgreSQL, and the transaction helpers every repository uses.
+
+SQLite runs in WAL mode with a long busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE``: a deferred transaction that later needs to write can fail at once with
+"database is locked" when another process writes, while an immediate one waits its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from mlcycle.errors import StoreError
+
+_READ_OPTION = "mlcycle_read_only"
+BUSY_TIMEOUT_S = 120.0
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a ``sqlite:///`` or ``postgresql+psycopg://`` URL (no I/O yet)."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    raise StoreError(f"unsupported store URL {url!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        pool_size=5,
+        max_overflow=10,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # Take transaction control away from the sqlite3 module; the "begin" hook below
+        # issues BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe against process crashes in WAL
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA case_sensitive_like=ON")  # LIKE as in PostgreSQL and MLflow
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get(_READ_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """An engine plus the two ways repositories talk to it: a read and a write transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"the store could not complete a write: {_reason(exc)}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (never takes SQLite's write lock)."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_READ_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            raise StoreError(f"the store could not be read: {_reason(exc)}") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)

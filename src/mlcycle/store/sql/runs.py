@@ -1,0 +1,258 @@
+"""Runs, their params and tags in the SQL store."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mlcycle.entities import LifecycleStage, Run, RunStatus
+from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
+from mlcycle.store.sql.engine import Database
+from mlcycle.store.sql.schema import (
+    ArtifactRow,
+    ExperimentRow,
+    LatestMetricRow,
+    MetricChunkRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
+
+RUNS = RunRow.__table__
+_CHUNK = 500  # IDs per IN (...) list
+
+
+def not_found(run_id: str) -> NotFoundError:
+    return NotFoundError(f"no run with ID {run_id!r}", field="run_id")
+
+
+def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Build Run entities for ``rows`` of the runs table, with params, metrics and tags."""
+    ids = [r.id for r in rows]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start : start + _CHUNK]
+        for run_id, key, value in conn.execute(
+            select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(part))
+        ):
+            params[run_id][key] = value
+        for run_id, key, value in conn.execute(
+            select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(part))
+        ):
+            tags[run_id][key] = value
+        for run_id, key, number, is_nan in conn.execute(
+            select(
+                LatestMetricRow.run_id,
+                LatestMetricRow.key,
+                LatestMetricRow.value,
+                LatestMetricRow.is_nan,
+            ).where(LatestMetricRow.run_id.in_(part))
+        ):
+            metrics[run_id][key] = math.nan if is_nan or number is None else float(number)
+    return [
+        Run(
+            id=r.id,
+            experiment_id=r.experiment_id,
+            name=r.name,
+            status=RunStatus(r.status),
+            start_time=r.start_time,
+            end_time=r.end_time,
+            parent_id=r.parent_id,
+            description=r.description,
+            error=r.error,
+            lifecycle_stage=LifecycleStage(r.lifecycle_stage),
+            deleted_at=r.deleted_at,
+            params=params[r.id],
+            metrics=metrics[r.id],
+            tags=tags[r.id],
+        )
+        for r in rows
+    ]
+
+
+def require_writable(conn: Connection, run_id: str) -> None:
+    """Raise unless the run exists and is not over (params and metrics are then frozen)."""
+    status = conn.scalar(select(RunRow.status).where(RunRow.id == run_id))
+    if status is None:
+        raise not_found(run_id)
+    if RunStatus(status).is_terminal:
+        raise InvalidInputError(
+            f"run {run_id} is {status}: params and metrics cannot be logged to a finished run",
+            field="run_id",
+        )
+
+
+class SqlRuns:
+    """Runs: create, read, status changes, params (immutable), tags, delete and restore."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self, run: Run) -> Run:
+        try:
+            with self._db.write() as conn:
+                if (
+                    conn.scalar(
+                        select(ExperimentRow.lifecycle_stage).where(
+                            ExperimentRow.id == run.experiment_id
+                        )
+                    )
+                    != LifecycleStage.ACTIVE.value
+                ):
+                    raise NotFoundError(
+                        f"no active experiment with ID {run.experiment_id!r}",
+                        field="experiment_id",
+                    )
+                if run.parent_id is not None and (
+                    conn.scalar(select(RunRow.id).where(RunRow.id == run.parent_id)) is None
+                ):
+                    raise NotFoundError(f"no parent run with ID {run.parent_id!r}", field="parent")
+                conn.execute(
+                    insert(RunRow).values(
+                        id=run.id,
+                        experiment_id=run.experiment_id,
+                        name=run.name,
+                        status=run.status.value,
+                        start_time=run.start_time,
+                        end_time=run.end_time,
+                        parent_id=run.parent_id,
+                        description=run.description,
+                        error=run.error,
+                        lifecycle_stage=run.lifecycle_stage.value,
+                        deleted_at=run.deleted_at,
+                    )
+                )
+                if run.tags:
+                    conn.execute(
+                        insert(TagRow),
+                        [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
+                    )
+        except IntegrityError as exc:
+            raise ConflictError(f"a run with ID {run.id!r} exists already", field="run_id") from exc
+        return run
+
+    def get(self, run_id: str) -> Run:
+        with self._db.read() as conn:
+            rows = list(conn.execute(select(RUNS).where(RUNS.c.id == run_id)))
+            if not rows:
+                raise not_found(run_id)
+            return load_runs(conn, rows)[0]
+
+    def update(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        error: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {}
+        if status is not None:
+            values["status"] = status.value
+            values["end_time"] = end_time
+        if error is not None:
+            values["error"] = error
+        if name is not None:
+            values["name"] = name
+        if description is not None:
+            values["description"] = description
+        if not values:
+            return
+        with self._db.write() as conn:
+            if conn.execute(update(RunRow).where(RunRow.id == run_id).values(values)).rowcount == 0:
+                raise not_found(run_id)
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Store params; a key logged before with another value raises ConflictError."""
+        with self._db.write() as conn:
+            require_writable(conn, run_id)
+            rows = conn.execute(
+                select(ParamRow.key, ParamRow.value).where(
+                    ParamRow.run_id == run_id, ParamRow.key.in_(list(params))
+                )
+            )
+            existing: dict[str, str] = dict(rows.tuples().all())
+            for key, value in params.items():
+                old = existing.get(key)
+                if old is not None and old != value:
+                    raise ConflictError(
+                        f"param {key!r} of run {run_id} was logged as {old!r} and cannot change "
+                        f"to {value!r}: params are immutable",
+                        field=f"params.{key}",
+                    )
+            new = [
+                {"run_id": run_id, "key": k, "value": v}
+                for k, v in params.items()
+                if k not in existing
+            ]
+            if new:
+                conn.execute(insert(ParamRow), new)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        with self._db.write() as conn:
+            if conn.scalar(select(RunRow.id).where(RunRow.id == run_id)) is None:
+                raise not_found(run_id)
+            conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(list(tags))))
+            conn.execute(
+                insert(TagRow), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+            )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._db.write() as conn:
+            result = conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key == key))
+            if result.rowcount == 0:
+                raise NotFoundError(f"run {run_id} has no tag {key!r}", field="key")
+
+    def set_stage(self, run_ids: Sequence[str], stage: LifecycleStage, at: int | None) -> None:
+        """Soft-delete (``at`` = deletion time) or restore (``at`` = None) runs."""
+        with self._db.write() as conn:
+            found = set(conn.scalars(select(RunRow.id).where(RunRow.id.in_(list(run_ids)))))
+            missing = [r for r in run_ids if r not in found]
+            if missing:
+                raise not_found(missing[0])
+            conn.execute(
+                update(RunRow)
+                .where(RunRow.id.in_(list(run_ids)))
+                .values(lifecycle_stage=stage.value, deleted_at=at)
+            )
+
+    def ids(
+        self,
+        *,
+        experiment_ids: Sequence[str] | None = None,
+        parent_id: str | None = None,
+        deleted_before: int | None = None,
+    ) -> list[str]:
+        """Run IDs by experiment, by parent, or deleted before a time (for gc)."""
+        query = select(RunRow.id)
+        if experiment_ids is not None:
+            query = query.where(RunRow.experiment_id.in_(list(experiment_ids)))
+        if parent_id is not None:
+            query = query.where(RunRow.parent_id == parent_id)
+        if deleted_before is not None:
+            query = query.where(
+                RunRow.lifecycle_stage == LifecycleStage.DELETED.value,
+                RunRow.deleted_at < deleted_before,
+            )
+        with self._db.read() as conn:
+            return list(conn.scalars(query))
+
+    def purge(self, run_ids: Sequence[str]) -> None:
+        """Remove runs and everything they logged, for good."""
+        with self._db.write() as conn:
+            for start in range(0, len(run_ids), _CHUNK):
+                part = list(run_ids[start : start + _CHUNK])
+                for table in (ParamRow, TagRow, LatestMetricRow, MetricChunkRow, ArtifactRow):
+                    conn.execute(delete(table).where(table.run_id.in_(part)))
+                conn.execute(
+                    update(RunRow).where(RunRow.parent_id.in_(part)).values(parent_id=None)
+                )
+                conn.execute(delete(RunRow).where(RunRow.id.in_(part)))

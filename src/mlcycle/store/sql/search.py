@@ -1,0 +1,200 @@
+"""Compile typed run filters (``mlcycle.search``) into one SQL query, with keyset paging.
+
+Each param, tag or metric the filter or ordering names becomes one LEFT OUTER JOIN on the
+table's (run_id, key) primary key; metrics join ``latest_metrics``, so a filter on a metric
+compares its latest value. A run that lacks the field never matches a comparison (SQL NULL),
+only ``IS NULL``. Ordering puts runs without a value last in both directions, then breaks
+ties by run ID so that paging is stable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from mlcycle.entities import LifecycleStage, RunPage
+from mlcycle.errors import InvalidInputError
+from mlcycle.search import And, Attribute, Comparison, Entity, Field, Filter, Not, Op, Or, OrderBy
+from mlcycle.store.sql.engine import Database
+from mlcycle.store.sql.runs import RUNS, load_runs
+from mlcycle.store.sql.schema import LatestMetricRow, ParamRow, TagRow
+
+MAX_RESULTS = 50_000
+DEFAULT_ORDER = (OrderBy(Field(Entity.ATTRIBUTE, Attribute.START_TIME.value), descending=True),)
+
+
+class _Compiler:
+    """Turns fields into column expressions, adding one join per distinct field."""
+
+    def __init__(self) -> None:
+        self.joins: dict[tuple[Entity, str], Any] = {}
+
+    def column(self, field: Field) -> ColumnElement[Any]:
+        if field.entity is Entity.TAG and field.key == "mlflow.runName":
+            return RUNS.c.name  # MLflow keeps the run name in this tag; we keep it as `name`
+        if field.entity is Entity.ATTRIBUTE:
+            return self._attribute(field.key)
+        return self._alias(field).value  # type: ignore[no-any-return]
+
+    def present(self, field: Field) -> ColumnElement[bool]:
+        """True where the run has the field at all (NaN metrics count as present)."""
+        if field.entity is Entity.ATTRIBUTE or (
+            field.entity is Entity.TAG and field.key == "mlflow.runName"
+        ):
+            return self.column(field).is_not(None)
+        return self._alias(field).run_id.is_not(None)  # type: ignore[no-any-return]
+
+    def _alias(self, field: Field) -> Any:
+        ref = (field.entity, field.key)
+        if ref not in self.joins:
+            model = {Entity.PARAM: ParamRow, Entity.METRIC: LatestMetricRow, Entity.TAG: TagRow}[
+                field.entity
+            ]
+            self.joins[ref] = aliased(model, name=f"j{len(self.joins)}")
+        return self.joins[ref]
+
+    @staticmethod
+    def _attribute(key: str) -> ColumnElement[Any]:
+        attr = Attribute(key)
+        if attr is Attribute.DURATION:
+            return RUNS.c.end_time - RUNS.c.start_time
+        column = {
+            Attribute.RUN_ID: RUNS.c.id,
+            Attribute.NAME: RUNS.c.name,
+            Attribute.STATUS: RUNS.c.status,
+            Attribute.START_TIME: RUNS.c.start_time,
+            Attribute.END_TIME: RUNS.c.end_time,
+        }[attr]
+        return column
+
+    def condition(self, node: Filter) -> ColumnElement[bool]:
+        if isinstance(node, And):
+            return and_(*(self.condition(i) for i in node.items))
+        if isinstance(node, Or):
+            return or_(*(self.condition(i) for i in node.items))
+        if isinstance(node, Not):
+            return not_(self.condition(node.item))
+        return self._comparison(node)
+
+    def _comparison(self, c: Comparison) -> ColumnElement[bool]:
+        if c.op is Op.IS_NULL:
+            return not_(self.present(c.field))
+        if c.op is Op.IS_NOT_NULL:
+            return self.present(c.field)
+        col = self.column(c.field)
+        value = c.value
+        if c.op in (Op.IN, Op.NOT_IN):
+            items = list(value) if isinstance(value, tuple) else [value]
+            return col.in_(items) if c.op is Op.IN else and_(col.is_not(None), col.not_in(items))
+        ops = {
+            Op.EQ: col.__eq__,
+            Op.NE: col.__ne__,
+            Op.LT: col.__lt__,
+            Op.LE: col.__le__,
+            Op.GT: col.__gt__,
+            Op.GE: col.__ge__,
+            Op.LIKE: col.like,
+            Op.ILIKE: col.ilike,
+        }
+        return ops[c.op](value)
+
+
+def _encode_token(values: Sequence[object]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode()
+
+
+def _decode_token(token: str, width: int) -> list[Any]:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
+        raise InvalidInputError(
+            "page_token is not a token this search returned", field="page_token"
+        ) from exc
+    if not isinstance(values, list) or len(values) != width:
+        raise InvalidInputError(
+            "page_token does not belong to this search (filter or order changed)",
+            field="page_token",
+        )
+    return values
+
+
+def _after(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], token: Sequence[Any]
+) -> ColumnElement[bool]:
+    """Rows strictly after ``token`` in the order of ``keys`` (expression, descending).
+
+    Each key is really two sort components: "is NULL" (nulls last) and the value.
+    """
+    clauses: list[ColumnElement[bool]] = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for (expr, descending), value in zip(keys, token, strict=True):
+        if value is None:
+            # Token is in the NULL block of this key: later rows are NULL too; go deeper.
+            equal_so_far.append(expr.is_(None))
+            continue
+        beyond = expr < value if descending else expr > value
+        clauses.append(and_(*equal_so_far, or_(expr.is_(None), beyond)))
+        equal_so_far.append(expr == value)
+    return or_(*clauses) if clauses else false()
+
+
+def search_runs(
+    db: Database,
+    experiment_ids: Sequence[str],
+    filter: Filter | None = None,
+    order_by: Sequence[OrderBy] = (),
+    max_results: int = 1000,
+    page_token: str | None = None,
+    stages: Sequence[LifecycleStage] = (LifecycleStage.ACTIVE,),
+) -> RunPage:
+    """One page of runs of the given experiments that match ``filter``."""
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise InvalidInputError(
+            f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}",
+            field="max_results",
+        )
+    compiler = _Compiler()
+    where: list[ColumnElement[bool]] = [
+        RUNS.c.experiment_id.in_(list(experiment_ids)),
+        RUNS.c.lifecycle_stage.in_([s.value for s in stages]),
+    ]
+    if filter is not None:
+        where.append(compiler.condition(filter))
+    keys = [(compiler.column(o.field), o.descending) for o in (order_by or DEFAULT_ORDER)]
+    keys.append((RUNS.c.id, False))
+    if page_token:
+        where.append(_after(keys, _decode_token(page_token, len(keys))))
+    ordering: list[Any] = []
+    for expr, descending in keys:
+        ordering.append(case((expr.is_(None), 1), else_=0))
+        ordering.append(expr.desc() if descending else expr.asc())
+    query: Select[Any] = select(RUNS, *(k.label(f"k{i}") for i, (k, _) in enumerate(keys)))
+    for (_entity, key), alias in compiler.joins.items():
+        query = query.outerjoin(alias, and_(alias.run_id == RUNS.c.id, alias.key == literal(key)))
+    query = query.where(*where).order_by(*ordering).limit(max_results + 1)
+    with db.read() as conn:
+        rows = list(conn.execute(query))
+        more = len(rows) > max_results
+        rows = rows[:max_results]
+        runs = load_runs(conn, rows)
+    token = None
+    if more and rows:
+        last = rows[-1]
+        token = _encode_token([last._mapping[f"k{i}"] for i in range(len(keys))])
+    return RunPage(runs=runs, next_page_token=token)

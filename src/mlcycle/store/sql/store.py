@@ -1,0 +1,63 @@
+"""The SQL store: one object that holds a repository per aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from mlcycle.entities import LifecycleStage, RunPage
+from mlcycle.search import Filter, OrderBy
+from mlcycle.store.sql.artifacts import SqlArtifactIndex
+from mlcycle.store.sql.engine import Database, make_engine
+from mlcycle.store.sql.experiments import SqlExperiments
+from mlcycle.store.sql.metrics import SqlMetrics
+from mlcycle.store.sql.migrate import ensure_schema
+from mlcycle.store.sql.runs import SqlRuns
+from mlcycle.store.sql.search import search_runs
+
+
+class SqlStore:
+    """Metadata in SQLite or PostgreSQL.
+
+    Build it with :func:`open_store`, which also creates the schema of a new, empty store.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.experiments = SqlExperiments(db)
+        self.runs = SqlRuns(db)
+        self.metrics = SqlMetrics(db)
+        self.artifacts = SqlArtifactIndex(db)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: Filter | None = None,
+        order_by: Sequence[OrderBy] = (),
+        max_results: int = 1000,
+        page_token: str | None = None,
+        stages: Sequence[LifecycleStage] = (LifecycleStage.ACTIVE,),
+    ) -> RunPage:
+        return search_runs(
+            self.db, experiment_ids, filter, order_by, max_results, page_token, stages
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_store(url: str, *, migrate: bool = True) -> SqlStore:
+    """Connect to the store at ``url``; create and migrate it when it is new and empty.
+
+    A SQLite file's folder is created when missing.
+    """
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(make_engine(url))
+    if migrate:
+        ensure_schema(db)
+    return SqlStore(db)

@@ -1,0 +1,1 @@
+"""Experiment tracking: the service over the store, runs, the metric writer, autologging."""

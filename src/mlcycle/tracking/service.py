@@ -1,0 +1,368 @@
+"""The tracking service: experiments, runs, metrics and artifacts over the ports.
+
+It owns the rules (names, keys, immutable params, terminal statuses), the clock and the ID
+factory; the store only persists. The Python client uses it in-process; the HTTP server
+puts it behind the REST API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from mlcycle.clock import system_clock
+from mlcycle.entities import (
+    ArtifactInfo,
+    Direction,
+    Experiment,
+    LifecycleStage,
+    MetricBatch,
+    MetricHistory,
+    Problem,
+    Run,
+    RunPage,
+    RunStatus,
+    Task,
+)
+from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.ids import new_id
+from mlcycle.ports.artifacts import ArtifactStore
+from mlcycle.ports.store import TrackingStore
+from mlcycle.search import Filter, OrderBy, parse_filter, parse_order_by
+from mlcycle.tracking.downsample import downsample
+from mlcycle.tracking.names import readable_name
+from mlcycle.tracking.validation import check_key, check_name, param_text, tag_text
+from mlcycle.types import Clock, IdFactory
+
+DEFAULT_EXPERIMENT = "Default"
+_MAX_HISTORY_POINTS = 10_000_000
+
+
+_E = TypeVar("_E", Task, Direction)
+
+
+def _enum(kind: type[_E], value: object, field: str) -> _E:
+    try:
+        return kind(str(value))
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in kind)
+        raise InvalidInputError(
+            f"{field} must be one of {allowed}, got {value!r}", field=field
+        ) from exc
+
+
+def make_problem(
+    *,
+    task: Task | str = Task.OTHER,
+    target: str | None = None,
+    primary_metric: str | None = None,
+    direction: Direction | str = Direction.MAXIMIZE,
+    threshold: float | None = None,
+) -> Problem:
+    """Build a checked :class:`Problem` (a threshold needs a primary metric)."""
+    if primary_metric is not None:
+        check_key(primary_metric, field="primary_metric")
+    if threshold is not None:
+        if primary_metric is None:
+            raise InvalidInputError(
+                "a success threshold needs a primary_metric to apply to", field="threshold"
+            )
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise InvalidInputError("threshold must be a number", field="threshold")
+    return Problem(
+        task=_enum(Task, task, "task"),
+        target=target,
+        primary_metric=primary_metric,
+        direction=_enum(Direction, direction, "direction"),
+        threshold=None if threshold is None else float(threshold),
+    )
+
+
+def _artifact_key(run_id: str, path: str) -> str:
+    return f"runs/{run_id}/{path}"
+
+
+class TrackingService:
+    """Experiment tracking over a metadata store and an artifact store."""
+
+    def __init__(
+        self,
+        store: TrackingStore,
+        artifacts: ArtifactStore,
+        *,
+        clock: Clock = system_clock,
+        new_id: IdFactory = new_id,
+    ) -> None:
+        self.store = store
+        self.artifact_store = artifacts
+        self.clock = clock
+        self.new_id = new_id
+
+    # -- experiments -------------------------------------------------------------------
+
+    def create_experiment(
+        self,
+        name: str,
+        *,
+        problem: Problem | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Experiment:
+        check_name(name, field="name")
+        clean_tags = {
+            check_key(k, field="tag key"): tag_text(k, v) for k, v in (tags or {}).items()
+        }
+        now = self.clock()
+        return self.store.experiments.create(
+            Experiment(
+                id=self.new_id(),
+                name=name,
+                problem=problem or Problem(),
+                description=description,
+                tags=clean_tags,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.experiments.get(experiment_id)
+
+    def find_experiment(self, name: str) -> Experiment | None:
+        return self.store.experiments.get_by_name(name)
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        found = self.store.experiments.get_by_name(name)
+        if found is None:
+            raise NotFoundError(f"no experiment named {name!r}", field="name")
+        return found
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The active experiment called ``name``, created with no problem when missing."""
+        found = self.store.experiments.get_by_name(name)
+        if found is None:
+            try:
+                return self.create_experiment(name)
+            except Exception:
+                found = self.store.experiments.get_by_name(name)  # created concurrently
+                if found is None:
+                    raise
+        if found.lifecycle_stage is LifecycleStage.DELETED:
+            raise InvalidInputError(
+                f"experiment {name!r} is deleted; restore it before starting runs in it",
+                field="experiment",
+            )
+        return found
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        stages = (
+            (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+            if include_deleted
+            else (LifecycleStage.ACTIVE,)
+        )
+        return self.store.experiments.list(stages)
+
+    def update_experiment(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        problem: Problem | None = None,
+    ) -> Experiment:
+        if name is not None:
+            check_name(name, field="name")
+        return self.store.experiments.update(
+            experiment_id,
+            updated_at=self.clock(),
+            name=name,
+            description=description,
+            problem=problem,
+        )
+
+    def set_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
+        clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}
+        if clean:
+            self.store.experiments.set_tags(experiment_id, clean)
+
+    def delete_experiment(self, experiment_id: str) -> Experiment:
+        """Soft-delete an experiment (its runs go with it at ``gc``); restore undoes it."""
+        now = self.clock()
+        return self.store.experiments.update(
+            experiment_id, updated_at=now, lifecycle_stage=LifecycleStage.DELETED, deleted_at=now
+        )
+
+    def restore_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.experiments.update(
+            experiment_id, updated_at=self.clock(), lifecycle_stage=LifecycleStage.ACTIVE
+        )
+
+    # -- runs --------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        parent_id: str | None = None,
+        description: str | None = None,
+        start_time: int | None = None,
+    ) -> Run:
+        run_name = check_name(name, field="name") if name is not None else readable_name()
+        clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in (tags or {}).items()}
+        return self.store.runs.create(
+            Run(
+                id=self.new_id(),
+                experiment_id=experiment_id,
+                name=run_name,
+                status=RunStatus.RUNNING,
+                start_time=self.clock() if start_time is None else start_time,
+                parent_id=parent_id,
+                description=description,
+                tags=clean,
+            )
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.store.runs.get(run_id)
+
+    def end_run(
+        self, run_id: str, status: RunStatus = RunStatus.FINISHED, *, error: str | None = None
+    ) -> None:
+        """Mark a run finished, failed or killed; its metric chunks are compacted first."""
+        status = RunStatus(status)
+        if not status.is_terminal:
+            raise InvalidInputError(
+                f"a run ends as FINISHED, FAILED or KILLED, not {status.value}", field="status"
+            )
+        self.store.metrics.compact(run_id)
+        self.store.runs.update(run_id, status=status, end_time=self.clock(), error=error)
+
+    def update_run(
+        self, run_id: str, *, name: str | None = None, description: str | None = None
+    ) -> None:
+        if name is not None:
+            check_name(name, field="name")
+        self.store.runs.update(run_id, name=name, description=description)
+
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+        clean = {check_key(k, field="param key"): param_text(k, v) for k, v in params.items()}
+        if clean:
+            self.store.runs.log_params(run_id, clean)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
+        clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}
+        if clean:
+            self.store.runs.set_tags(run_id, clean)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.runs.delete_tag(run_id, key)
+
+    def log_metrics(self, run_id: str, batches: Sequence[MetricBatch]) -> None:
+        """Write metric batches (keys already checked by the caller) in one transaction."""
+        for batch in batches:
+            check_key(batch.key, field="metric key")
+        self.store.metrics.write(run_id, batches)
+
+    def get_metric_history(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> MetricHistory:
+        if max_points is not None and max_points < 2:
+            raise InvalidInputError("max_points must be at least 2", field="max_points")
+        history = self.store.metrics.history(run_id, key)
+        return downsample(history, max_points) if max_points else history
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter: Filter | str | None = None,
+        order_by: Sequence[OrderBy] | Sequence[str] | str | None = None,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> RunPage:
+        typed_filter = parse_filter(filter) if isinstance(filter, str) or filter is None else filter
+        orders: Sequence[OrderBy]
+        if order_by is None or isinstance(order_by, str):
+            orders = parse_order_by(order_by)
+        else:
+            orders = [o if isinstance(o, OrderBy) else parse_order_by(o)[0] for o in order_by]
+        stages = (
+            (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+            if include_deleted
+            else (LifecycleStage.ACTIVE,)
+        )
+        return self.store.search_runs(
+            experiment_ids, typed_filter, orders, max_results, page_token, stages
+        )
+
+    def delete_runs(self, run_ids: Sequence[str]) -> None:
+        self.store.runs.set_stage(run_ids, LifecycleStage.DELETED, self.clock())
+
+    def restore_runs(self, run_ids: Sequence[str]) -> None:
+        self.store.runs.set_stage(run_ids, LifecycleStage.ACTIVE, None)
+
+    def child_run_ids(self, run_id: str) -> list[str]:
+        return self.store.runs.ids(parent_id=run_id)
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def log_artifact_file(
+        self, run_id: str, local_path: str | Path, artifact_path: str
+    ) -> ArtifactInfo:
+        """Store one local file as ``artifact_path`` of the run."""
+        self.store.runs.get(run_id)  # the run must exist before bytes are stored
+        size, sha = self.artifact_store.put_file(_artifact_key(run_id, artifact_path), local_path)
+        info = ArtifactInfo(path=artifact_path, is_dir=False, size=size, sha256=sha)
+        self.store.artifacts.record(run_id, [info], self.clock())
+        return info
+
+    def log_artifact_stream(
+        self, run_id: str, artifact_path: str, source: BinaryIO
+    ) -> ArtifactInfo:
+        self.store.runs.get(run_id)
+        size, sha = self.artifact_store.put_stream(_artifact_key(run_id, artifact_path), source)
+        info = ArtifactInfo(path=artifact_path, is_dir=False, size=size, sha256=sha)
+        self.store.artifacts.record(run_id, [info], self.clock())
+        return info
+
+    def log_artifact_bytes(self, run_id: str, artifact_path: str, data: bytes) -> ArtifactInfo:
+        self.store.runs.get(run_id)
+        size, sha = self.artifact_store.put_bytes(_artifact_key(run_id, artifact_path), data)
+        info = ArtifactInfo(path=artifact_path, is_dir=False, size=size, sha256=sha)
+        self.store.artifacts.record(run_id, [info], self.clock())
+        return info
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
+        """Files under ``path`` (every file when None), with size and sha256."""
+        files = self.store.artifacts.list(run_id)
+        if path:
+            prefix = path.strip("/") + "/"
+            files = [f for f in files if f.path.startswith(prefix) or f.path == path.strip("/")]
+        return files
+
+    def open_artifact(self, run_id: str, path: str) -> BinaryIO:
+        return self.artifact_store.open(_artifact_key(run_id, path))
+
+    def download_artifact(self, run_id: str, path: str, dest: str | Path) -> Path:
+        return self.artifact_store.download(_artifact_key(run_id, path), dest)
+
+    # -- garbage collection ------------------------------------------------------------
+
+    def collect_garbage(self, older_than_ms: int) -> dict[str, int]:
+        """Remove runs and experiments deleted more than ``older_than_ms`` ago, for good,
+        with their artifacts. Returns how many of each were removed."""
+        cutoff = self.clock() - older_than_ms
+        experiment_ids = self.store.experiments.deleted_before(cutoff)
+        run_ids = set(self.store.runs.ids(deleted_before=cutoff))
+        if experiment_ids:
+            run_ids.update(self.store.runs.ids(experiment_ids=experiment_ids))
+        ordered = sorted(run_ids)
+        for run_id in ordered:
+            self.artifact_store.delete_prefix(f"runs/{run_id}")
+        self.store.runs.purge(ordered)
+        self.store.experiments.purge(experiment_ids)
+        return {"runs": len(ordered), "experiments": len(experiment_ids)}
