@@ -53,12 +53,12 @@ def autolog(*, disable: bool = False, experiment: str | None = None) -> None:
 
 def _wrap(original: Callable[..., Any], experiment: str | None) -> Callable[..., Any]:
     @functools.wraps(original)
-    def fit(self: Any, X: Any, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_state, "depth", 0) > 0:
-            return original(self, X, y, *args, **kwargs)
+            return original(self, *args, **kwargs)
         _state.depth = 1
         try:
-            return _logged_fit(original, experiment, self, X, y, *args, **kwargs)
+            return _logged_fit(original, experiment, self, *args, **kwargs)
         finally:
             _state.depth = 0
 
@@ -79,16 +79,16 @@ def _logged_fit(
     original: Callable[..., Any],
     experiment: str | None,
     estimator: Any,
-    X: Any,
-    y: Any,
     *args: Any,
     **kwargs: Any,
 ) -> Any:
     name = type(estimator).__name__
+    X = args[0] if args else kwargs.get("X")
+    y = args[1] if len(args) > 1 else kwargs.get("y")
     run, owned = _target_run(experiment, name)
     try:
         start = time.perf_counter()
-        result = original(estimator, X, y, *args, **kwargs)
+        result = original(estimator, *args, **kwargs)
         elapsed = time.perf_counter() - start
         params: dict[str, object] = dict(estimator.get_params(deep=True))
         shape = getattr(X, "shape", None)

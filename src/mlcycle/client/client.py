@@ -22,6 +22,7 @@ from mlcycle.entities import (
 from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.settings import Settings
+from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import open_store
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
@@ -320,6 +321,23 @@ class Client:
         else:
             ms = int(older_than)
         return self.backend.collect_garbage(ms)
+
+    def upgrade_store(self) -> tuple[str | None, str]:
+        """Migrate the store to the schema of this mlcycle version (``mlcycle db upgrade``).
+
+        Returns the revisions before and after; a store already current is left as is.
+        """
+        if self.settings.is_remote:
+            raise InvalidInputError(
+                "db upgrade runs against the store itself, not a server URI", field="tracking_uri"
+            )
+        store = open_store(self.settings.tracking_uri, migrate=False)
+        try:
+            before = migrate.current_revision(store.db)
+            after = migrate.upgrade(store.db)
+        finally:
+            store.close()
+        return before, after
 
     def flush(self) -> None:
         """Write every pending metric point of every run of this client."""

@@ -260,11 +260,23 @@ class TrackingService:
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.runs.delete_tag(run_id, key)
 
-    def log_metrics(self, run_id: str, batches: Sequence[MetricBatch]) -> None:
-        """Write metric batches (keys already checked by the caller) in one transaction."""
+    def log_metrics(
+        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+    ) -> None:
+        """Write metric batches in one transaction (see :meth:`ingest_metrics`)."""
+        self.ingest_metrics(run_id, batches, batch_id=batch_id)
+
+    def ingest_metrics(
+        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+    ) -> bool:
+        """Write metric batches in one transaction; False when ``batch_id`` was stored before.
+
+        A client that retries a batch sends the same ``batch_id``, so a batch whose first
+        attempt was stored (but whose answer was lost) is not stored twice.
+        """
         for batch in batches:
             check_key(batch.key, field="metric key")
-        self.store.metrics.write(run_id, batches)
+        return self.store.metrics.write(run_id, batches, batch_id)
 
     def get_metric_history(
         self, run_id: str, key: str, *, max_points: int | None = None

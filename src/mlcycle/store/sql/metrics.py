@@ -1,4 +1,9 @@
-"""Metric series in the SQL store: compressed chunks plus the latest value per key."""
+"""Metric series in the SQL store: compressed chunks plus the latest value per key.
+
+A write may carry a batch ID (a client's retry of the same batch reuses it): the ID is
+recorded in ``ingest_batches`` in the same transaction as the chunks, and a batch whose ID
+is recorded already is acknowledged without being stored again.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from mlcycle.codec.metric_chunks import decode, encode
 from mlcycle.entities import LatestMetric, MetricBatch, MetricHistory
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import not_found, require_writable
-from mlcycle.store.sql.schema import LatestMetricRow, MetricChunkRow, RunRow
+from mlcycle.store.sql.schema import IngestBatchRow, LatestMetricRow, MetricChunkRow, RunRow
 
 #: Compaction merges a key's chunks once it has this many smaller than ``_SMALL`` points.
 _COMPACT_AT = 8
@@ -40,11 +45,17 @@ class SqlMetrics:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def write(self, run_id: str, batches: Sequence[MetricBatch]) -> None:
-        """Store every batch in one transaction (all of them or none)."""
+    def write(
+        self, run_id: str, batches: Sequence[MetricBatch], batch_id: str | None = None
+    ) -> bool:
+        """Store every batch in one transaction (all of them or none).
+
+        With ``batch_id``, a batch stored before under the same ID is not stored again.
+        Returns False when it was such a duplicate, True otherwise.
+        """
         batches = [b for b in batches if len(b)]
         if not batches:
-            return
+            return True
         chunks = [
             {
                 "run_id": run_id,
@@ -61,9 +72,35 @@ class SqlMetrics:
             if old is None or (point.step, point.timestamp) >= (old.step, old.timestamp):
                 latest[b.key] = point
         with self._db.write() as conn:
+            if batch_id is not None and self._seen(conn, batch_id):
+                return False
             require_writable(conn, run_id)
+            if batch_id is not None and not self._claim(conn, run_id, batch_id, chunks):
+                return False  # another server process stored it meanwhile
             conn.execute(insert(MetricChunkRow), chunks)
             self._upsert_latest(conn, run_id, list(latest.values()))
+        return True
+
+    @staticmethod
+    def _seen(conn: Connection, batch_id: str) -> bool:
+        found = conn.scalar(
+            select(IngestBatchRow.batch_id).where(IngestBatchRow.batch_id == batch_id)
+        )
+        return found is not None
+
+    def _claim(
+        self, conn: Connection, run_id: str, batch_id: str, chunks: list[dict[str, Any]]
+    ) -> bool:
+        """Record ``batch_id``; False when a concurrent transaction recorded it first.
+
+        ON CONFLICT DO NOTHING waits for that transaction (PostgreSQL) instead of failing.
+        """
+        make: Any = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
+        stmt = make(IngestBatchRow).values(
+            batch_id=batch_id, run_id=run_id, points=sum(c["count"] for c in chunks)
+        )
+        result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["batch_id"]))
+        return bool(result.rowcount)
 
     def _upsert_latest(self, conn: Connection, run_id: str, points: list[LatestMetric]) -> None:
         rows = [
@@ -137,10 +174,12 @@ class SqlMetrics:
         """Merge each key's small chunks into one; returns how many chunks were merged.
 
         Slow logging (one point per epoch) writes one tiny chunk per flush; merging them at
-        run end keeps the per-point storage cost low.
+        run end keeps the per-point storage cost low. The run's batch IDs go too: an ended
+        run takes no more metrics, so there is no retry left to recognise.
         """
         merged = 0
         with self._db.write() as conn:
+            conn.execute(delete(IngestBatchRow).where(IngestBatchRow.run_id == run_id))
             rows = list(
                 conn.execute(
                     select(MetricChunkRow.id, MetricChunkRow.key, MetricChunkRow.data)

@@ -179,7 +179,7 @@ class SqlRuns:
                     ParamRow.run_id == run_id, ParamRow.key.in_(list(params))
                 )
             )
-            existing: dict[str, str] = dict(rows.tuples().all())
+            existing: dict[str, str] = {key: value for key, value in rows}  # noqa: C416
             for key, value in params.items():
                 old = existing.get(key)
                 if old is not None and old != value:

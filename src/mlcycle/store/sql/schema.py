@@ -153,3 +153,17 @@ class ArtifactRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class IngestBatchRow(Base):
+    """The ID of a metric batch already stored, so that a retried batch is acknowledged, not
+    stored twice. Inserted in the same transaction as the batch's chunks (both or neither);
+    a run's rows are removed when it ends, since an ended run takes no more metrics.
+    """
+
+    __tablename__ = "ingest_batches"
+    __table_args__ = (Index("ix_ingest_batches_run", "run_id"),)
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    points: Mapped[int] = mapped_column(BigInteger)
