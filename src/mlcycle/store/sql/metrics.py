@@ -21,6 +21,7 @@ from mlcycle.entities import LatestMetric, MetricBatch, MetricHistory
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import not_found, require_writable
 from mlcycle.store.sql.schema import IngestBatchRow, LatestMetricRow, MetricChunkRow, RunRow
+from mlcycle.store.sql.summary import change
 
 #: Compaction merges a key's chunks once it has this many smaller than ``_SMALL`` points.
 _COMPACT_AT = 8
@@ -79,6 +80,7 @@ class SqlMetrics:
                 return False  # another server process stored it meanwhile
             conn.execute(insert(MetricChunkRow), chunks)
             self._upsert_latest(conn, run_id, list(latest.values()))
+            change(conn, run_id, metric_keys=latest)
         return True
 
     @staticmethod

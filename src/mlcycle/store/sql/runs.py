@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,8 +20,11 @@ from mlcycle.store.sql.schema import (
     RunRow,
     TagRow,
 )
+from mlcycle.store.sql.summary import Summary, change, decode, encode
 
 RUNS = RunRow.__table__
+_STATUS = {s.value: s for s in RunStatus}
+_STAGE = {s.value: s for s in LifecycleStage}
 _CHUNK = 500  # IDs per IN (...) list
 
 
@@ -30,50 +32,31 @@ def not_found(run_id: str) -> NotFoundError:
     return NotFoundError(f"no run with ID {run_id!r}", field="run_id")
 
 
-def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    """Build Run entities for ``rows`` of the runs table, with params, metrics and tags."""
-    ids = [r.id for r in rows]
-    params: dict[str, dict[str, str]] = {i: {} for i in ids}
-    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
-    for start in range(0, len(ids), _CHUNK):
-        part = ids[start : start + _CHUNK]
-        for run_id, key, value in conn.execute(
-            select(ParamRow.run_id, ParamRow.key, ParamRow.value).where(ParamRow.run_id.in_(part))
-        ):
-            params[run_id][key] = value
-        for run_id, key, value in conn.execute(
-            select(TagRow.run_id, TagRow.key, TagRow.value).where(TagRow.run_id.in_(part))
-        ):
-            tags[run_id][key] = value
-        for run_id, key, number, is_nan in conn.execute(
-            select(
-                LatestMetricRow.run_id,
-                LatestMetricRow.key,
-                LatestMetricRow.value,
-                LatestMetricRow.is_nan,
-            ).where(LatestMetricRow.run_id.in_(part))
-        ):
-            metrics[run_id][key] = math.nan if is_nan or number is None else float(number)
-    return [
-        Run(
-            id=r.id,
-            experiment_id=r.experiment_id,
-            name=r.name,
-            status=RunStatus(r.status),
-            start_time=r.start_time,
-            end_time=r.end_time,
-            parent_id=r.parent_id,
-            description=r.description,
-            error=r.error,
-            lifecycle_stage=LifecycleStage(r.lifecycle_stage),
-            deleted_at=r.deleted_at,
-            params=params[r.id],
-            metrics=metrics[r.id],
-            tags=tags[r.id],
+def load_runs(rows: Sequence[Row[Any]]) -> list[Run]:
+    """Build Run entities from ``rows`` of the runs table (their ``summary`` column holds
+    params, latest metrics and tags, so no other table is read)."""
+    runs = []
+    for r in rows:
+        summary = decode(r.summary)
+        runs.append(
+            Run(
+                id=r.id,
+                experiment_id=r.experiment_id,
+                name=r.name,
+                status=_STATUS[r.status],
+                start_time=r.start_time,
+                end_time=r.end_time,
+                parent_id=r.parent_id,
+                description=r.description,
+                error=r.error,
+                lifecycle_stage=_STAGE[r.lifecycle_stage],
+                deleted_at=r.deleted_at,
+                params=summary.params,
+                metrics=summary.metrics,
+                tags=summary.tags,
+            )
         )
-        for r in rows
-    ]
+    return runs
 
 
 def require_writable(conn: Connection, run_id: str) -> None:
@@ -126,6 +109,7 @@ class SqlRuns:
                         error=run.error,
                         lifecycle_stage=run.lifecycle_stage.value,
                         deleted_at=run.deleted_at,
+                        summary=encode(Summary(params=dict(run.params), tags=dict(run.tags))),
                     )
                 )
                 if run.tags:
@@ -140,9 +124,9 @@ class SqlRuns:
     def get(self, run_id: str) -> Run:
         with self._db.read() as conn:
             rows = list(conn.execute(select(RUNS).where(RUNS.c.id == run_id)))
-            if not rows:
-                raise not_found(run_id)
-            return load_runs(conn, rows)[0]
+        if not rows:
+            raise not_found(run_id)
+        return load_runs(rows)[0]
 
     def update(
         self,
@@ -195,6 +179,7 @@ class SqlRuns:
             ]
             if new:
                 conn.execute(insert(ParamRow), new)
+                change(conn, run_id, params={r["key"]: r["value"] for r in new})
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         with self._db.write() as conn:
@@ -204,12 +189,14 @@ class SqlRuns:
             conn.execute(
                 insert(TagRow), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
             )
+            change(conn, run_id, tags=tags)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._db.write() as conn:
             result = conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}", field="key")
+            change(conn, run_id, drop_tags=[key])
 
     def set_stage(self, run_ids: Sequence[str], stage: LifecycleStage, at: int | None) -> None:
         """Soft-delete (``at`` = deletion time) or restore (``at`` = None) runs."""

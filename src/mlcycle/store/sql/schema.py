@@ -60,6 +60,7 @@ class ExperimentRow(Base):
 
 class ExperimentTagRow(Base):
     __tablename__ = "experiment_tags"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     experiment_id: Mapped[str] = mapped_column(
         ID, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
@@ -87,11 +88,17 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     lifecycle_stage: Mapped[str] = mapped_column(String(16))
     deleted_at: Mapped[int | None] = mapped_column(BigInteger)
+    #: params, latest metrics and tags as JSON (see ``store.sql.summary``)
+    summary: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+
+
+# Child tables keyed by (run_id, key) are WITHOUT ROWID on SQLite: the row lives in the
+# primary-key b-tree, so a lookup by run and key is one search instead of two.
 
 
 class ParamRow(Base):
     __tablename__ = "params"
-    __table_args__ = (Index("ix_params_key_value", "key", "value"),)
+    __table_args__ = (Index("ix_params_key_value", "key", "value"), {"sqlite_with_rowid": False})
 
     run_id: Mapped[str] = mapped_column(
         ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
@@ -102,6 +109,7 @@ class ParamRow(Base):
 
 class TagRow(Base):
     __tablename__ = "tags"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_id: Mapped[str] = mapped_column(
         ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
@@ -118,7 +126,10 @@ class LatestMetricRow(Base):
     """
 
     __tablename__ = "latest_metrics"
-    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+    __table_args__ = (
+        Index("ix_latest_metrics_key_value", "key", "value"),
+        {"sqlite_with_rowid": False},
+    )
 
     run_id: Mapped[str] = mapped_column(
         ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True

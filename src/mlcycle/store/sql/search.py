@@ -192,7 +192,7 @@ def search_runs(
         rows = list(conn.execute(query))
         more = len(rows) > max_results
         rows = rows[:max_results]
-        runs = load_runs(conn, rows)
+    runs = load_runs(rows)
     token = None
     if more and rows:
         last = rows[-1]

@@ -46,6 +46,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name=op.f("pk_experiment_tags")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "runs",
@@ -60,6 +61,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("lifecycle_stage", sa.String(length=16), nullable=False),
         sa.Column("deleted_at", sa.BigInteger(), nullable=True),
+        sa.Column("summary", sa.Text(), server_default="{}", nullable=False),
         sa.ForeignKeyConstraint(
             ["experiment_id"],
             ["experiments.id"],
@@ -101,6 +103,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.id"], name=op.f("fk_latest_metrics_run_id_runs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_latest_metrics")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.create_index("ix_latest_metrics_key_value", ["key", "value"], unique=False)
@@ -134,6 +137,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.id"], name=op.f("fk_params_run_id_runs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_params")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("params", schema=None) as batch_op:
         batch_op.create_index("ix_params_key_value", ["key", "value"], unique=False)
@@ -147,6 +151,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.id"], name=op.f("fk_tags_run_id_runs"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_tags")),
+        sqlite_with_rowid=False,
     )
     # ### end Alembic commands ###
 
