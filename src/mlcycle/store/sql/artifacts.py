@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from mlcycle.entities import ArtifactInfo
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import not_found
-from mlcycle.store.sql.schema import ArtifactRow, RunRow
+from mlcycle.store.sql.schema import ARTIFACTS, ArtifactRow, RunRow
 
 
 class SqlArtifactIndex:
@@ -30,7 +30,7 @@ class SqlArtifactIndex:
                 delete(ArtifactRow).where(ArtifactRow.run_id == run_id, ArtifactRow.path.in_(paths))
             )
             conn.execute(
-                insert(ArtifactRow),
+                insert(ARTIFACTS),
                 [
                     {
                         "run_id": run_id,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from mlcycle.entities import Direction, Experiment, LifecycleStage, Problem, Task
 from mlcycle.errors import AlreadyExistsError, NotFoundError
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.schema import ExperimentRow, ExperimentTagRow
+from mlcycle.store.sql.schema import EXPERIMENT_TAGS, EXPERIMENTS, ExperimentRow, ExperimentTagRow
 
 
 def _to_entity(row: Row[Any], tags: Mapping[str, str]) -> Experiment:
@@ -46,7 +46,7 @@ class SqlExperiments:
         try:
             with self._db.write() as conn:
                 conn.execute(
-                    insert(ExperimentRow).values(
+                    insert(EXPERIMENTS).values(
                         id=experiment.id,
                         name=experiment.name,
                         task=p.task.value,
@@ -116,7 +116,7 @@ class SqlExperiments:
         try:
             with self._db.write() as conn:
                 result = conn.execute(
-                    update(ExperimentRow).where(ExperimentRow.id == experiment_id).values(values)
+                    update(EXPERIMENTS).where(ExperimentRow.id == experiment_id).values(values)
                 )
                 if result.rowcount == 0:
                     raise NotFoundError(
@@ -170,7 +170,7 @@ class SqlExperiments:
     def _write_tags(conn: Connection, experiment_id: str, tags: Mapping[str, str]) -> None:
         if tags:
             conn.execute(
-                insert(ExperimentTagRow),
+                insert(EXPERIMENT_TAGS),
                 [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in tags.items()],
             )
 
@@ -178,7 +178,7 @@ class SqlExperiments:
     def _load(
         conn: Connection, where: builtins.list[ColumnElement[bool]]
     ) -> builtins.list[Experiment]:
-        table = ExperimentRow.__table__
+        table = EXPERIMENTS
         rows = list(conn.execute(select(table).where(*where).order_by(table.c.created_at)))
         if not rows:
             return []

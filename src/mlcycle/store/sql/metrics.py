@@ -20,7 +20,15 @@ from mlcycle.codec.metric_chunks import decode, encode
 from mlcycle.entities import LatestMetric, MetricBatch, MetricHistory
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import not_found, require_writable
-from mlcycle.store.sql.schema import IngestBatchRow, LatestMetricRow, MetricChunkRow, RunRow
+from mlcycle.store.sql.schema import (
+    INGEST_BATCHES,
+    LATEST_METRICS,
+    METRIC_CHUNKS,
+    IngestBatchRow,
+    LatestMetricRow,
+    MetricChunkRow,
+    RunRow,
+)
 from mlcycle.store.sql.summary import change
 
 #: Compaction merges a key's chunks once it has this many smaller than ``_SMALL`` points.
@@ -40,11 +48,33 @@ def _latest(batch: MetricBatch) -> LatestMetric:
     )
 
 
+def _latest_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT that keeps the point with the highest (step, timestamp)."""
+    table = LATEST_METRICS
+    make: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(table)
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.run_id, table.c.key],
+        set_={
+            "value": excluded.value,
+            "is_nan": excluded.is_nan,
+            "step": excluded.step,
+            "timestamp": excluded.timestamp,
+        },
+        where=or_(
+            excluded.step > table.c.step,
+            and_(excluded.step == table.c.step, excluded.timestamp >= table.c.timestamp),
+        ),
+    )
+
+
 class SqlMetrics:
     """Write metric batches; read histories and latest values."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._upsert: Any = None
 
     def write(
         self, run_id: str, batches: Sequence[MetricBatch], batch_id: str | None = None
@@ -78,7 +108,7 @@ class SqlMetrics:
             require_writable(conn, run_id)
             if batch_id is not None and not self._claim(conn, run_id, batch_id, chunks):
                 return False  # another server process stored it meanwhile
-            conn.execute(insert(MetricChunkRow), chunks)
+            conn.execute(insert(METRIC_CHUNKS), chunks)
             self._upsert_latest(conn, run_id, list(latest.values()))
             change(conn, run_id, metric_keys=latest)
         return True
@@ -98,7 +128,7 @@ class SqlMetrics:
         ON CONFLICT DO NOTHING waits for that transaction (PostgreSQL) instead of failing.
         """
         make: Any = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
-        stmt = make(IngestBatchRow).values(
+        stmt = make(INGEST_BATCHES).values(
             batch_id=batch_id, run_id=run_id, points=sum(c["count"] for c in chunks)
         )
         result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["batch_id"]))
@@ -116,26 +146,9 @@ class SqlMetrics:
             }
             for p in points
         ]
-        make: Any = pg_insert if self._db.dialect == "postgresql" else sqlite_insert
-        stmt = make(LatestMetricRow).values(rows)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[LatestMetricRow.run_id, LatestMetricRow.key],
-            set_={
-                "value": excluded.value,
-                "is_nan": excluded.is_nan,
-                "step": excluded.step,
-                "timestamp": excluded.timestamp,
-            },
-            where=or_(
-                excluded.step > LatestMetricRow.step,
-                and_(
-                    excluded.step == LatestMetricRow.step,
-                    excluded.timestamp >= LatestMetricRow.timestamp,
-                ),
-            ),
-        )
-        conn.execute(stmt)
+        if self._upsert is None:
+            self._upsert = _latest_upsert(self._db.dialect)
+        conn.execute(self._upsert, rows)
 
     def history(self, run_id: str, key: str) -> MetricHistory:
         """Every point of ``key`` ordered by step (stable: logging order within a step)."""
@@ -200,7 +213,7 @@ class SqlMetrics:
                     delete(MetricChunkRow).where(MetricChunkRow.id.in_([i for i, _ in chunks]))
                 )
                 conn.execute(
-                    insert(MetricChunkRow).values(
+                    insert(METRIC_CHUNKS).values(
                         run_id=run_id,
                         key=key,
                         count=len(history),

@@ -12,6 +12,9 @@ from mlcycle.entities import LifecycleStage, Run, RunStatus
 from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.schema import (
+    PARAMS,
+    RUNS,
+    TAGS,
     ArtifactRow,
     ExperimentRow,
     LatestMetricRow,
@@ -22,7 +25,6 @@ from mlcycle.store.sql.schema import (
 )
 from mlcycle.store.sql.summary import Summary, change, decode, encode
 
-RUNS = RunRow.__table__
 _STATUS = {s.value: s for s in RunStatus}
 _STAGE = {s.value: s for s in LifecycleStage}
 _CHUNK = 500  # IDs per IN (...) list
@@ -97,7 +99,7 @@ class SqlRuns:
                 ):
                     raise NotFoundError(f"no parent run with ID {run.parent_id!r}", field="parent")
                 conn.execute(
-                    insert(RunRow).values(
+                    insert(RUNS).values(
                         id=run.id,
                         experiment_id=run.experiment_id,
                         name=run.name,
@@ -114,7 +116,7 @@ class SqlRuns:
                 )
                 if run.tags:
                     conn.execute(
-                        insert(TagRow),
+                        insert(TAGS),
                         [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
                     )
         except IntegrityError as exc:
@@ -151,7 +153,7 @@ class SqlRuns:
         if not values:
             return
         with self._db.write() as conn:
-            if conn.execute(update(RunRow).where(RunRow.id == run_id).values(values)).rowcount == 0:
+            if conn.execute(update(RUNS).where(RunRow.id == run_id).values(values)).rowcount == 0:
                 raise not_found(run_id)
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
@@ -178,7 +180,7 @@ class SqlRuns:
                 if k not in existing
             ]
             if new:
-                conn.execute(insert(ParamRow), new)
+                conn.execute(insert(PARAMS), new)
                 change(conn, run_id, params={r["key"]: r["value"] for r in new})
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
@@ -187,7 +189,8 @@ class SqlRuns:
                 raise not_found(run_id)
             conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(list(tags))))
             conn.execute(
-                insert(TagRow), [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+                insert(TAGS),
+                [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
             )
             change(conn, run_id, tags=tags)
 
@@ -206,7 +209,7 @@ class SqlRuns:
             if missing:
                 raise not_found(missing[0])
             conn.execute(
-                update(RunRow)
+                update(RUNS)
                 .where(RunRow.id.in_(list(run_ids)))
                 .values(lifecycle_stage=stage.value, deleted_at=at)
             )
@@ -239,7 +242,5 @@ class SqlRuns:
                 part = list(run_ids[start : start + _CHUNK])
                 for table in (ParamRow, TagRow, LatestMetricRow, MetricChunkRow, ArtifactRow):
                     conn.execute(delete(table).where(table.run_id.in_(part)))
-                conn.execute(
-                    update(RunRow).where(RunRow.parent_id.in_(part)).values(parent_id=None)
-                )
+                conn.execute(update(RUNS).where(RunRow.parent_id.in_(part)).values(parent_id=None))
                 conn.execute(delete(RunRow).where(RunRow.id.in_(part)))

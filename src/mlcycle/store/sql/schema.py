@@ -7,6 +7,8 @@ per key lives apart in ``latest_metrics`` so search joins a small table.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -178,3 +181,15 @@ class IngestBatchRow(Base):
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
     points: Mapped[int] = mapped_column(BigInteger)
+
+
+# Core tables, for statements: the ORM-enabled insert/update path costs far more per row.
+ARTIFACTS = cast(Table, ArtifactRow.__table__)
+EXPERIMENTS = cast(Table, ExperimentRow.__table__)
+EXPERIMENT_TAGS = cast(Table, ExperimentTagRow.__table__)
+METRIC_CHUNKS = cast(Table, MetricChunkRow.__table__)
+RUNS = cast(Table, RunRow.__table__)
+TAGS = cast(Table, TagRow.__table__)
+PARAMS = cast(Table, ParamRow.__table__)
+LATEST_METRICS = cast(Table, LatestMetricRow.__table__)
+INGEST_BATCHES = cast(Table, IngestBatchRow.__table__)

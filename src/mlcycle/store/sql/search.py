@@ -32,8 +32,8 @@ from mlcycle.entities import LifecycleStage, RunPage
 from mlcycle.errors import InvalidInputError
 from mlcycle.search import And, Attribute, Comparison, Entity, Field, Filter, Not, Op, Or, OrderBy
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.runs import RUNS, load_runs
-from mlcycle.store.sql.schema import LatestMetricRow, ParamRow, TagRow
+from mlcycle.store.sql.runs import load_runs
+from mlcycle.store.sql.schema import RUNS, LatestMetricRow, ParamRow, TagRow
 
 MAX_RESULTS = 50_000
 DEFAULT_ORDER = (OrderBy(Field(Entity.ATTRIBUTE, Attribute.START_TIME.value), descending=True),)

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from mlcycle.store.sql.schema import LatestMetricRow, RunRow
+from mlcycle.store.sql.schema import RUNS, LatestMetricRow, RunRow
 
 EMPTY = "{}"
 
@@ -87,4 +87,4 @@ def change(
         )
         for key, value, is_nan in rows:
             summary.metrics[key] = math.nan if is_nan or value is None else float(value)
-    conn.execute(update(RunRow).where(RunRow.id == run_id).values(summary=encode(summary)))
+    conn.execute(update(RUNS).where(RunRow.id == run_id).values(summary=encode(summary)))
