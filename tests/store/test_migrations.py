@@ -31,3 +31,7 @@ def test_outdated_store_is_refused_until_upgraded(tmp_path: Path) -> None:
     with open_store(url, migrate=False).db.engine.begin() as conn:
         conn.execute(text(f"UPDATE alembic_version SET version_num = '{migrate.head_revision()}'"))
     open_store(url).close()
+
+
+def test_schema_revision_constant_is_alembics_head() -> None:
+    assert migrate.SCHEMA_REVISION == migrate.head_revision()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from mlcycle.entities import Run
 
@@ -38,6 +39,8 @@ class RunList(list[Run]):
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per run: run_id, name, status, times, then params.*, metrics.*, tags.*."""
+        import pandas as pd  # deferred: pandas takes ~0.4 s to import, and the CLI starts often
+
         return pd.DataFrame([run_row(r) for r in self])
 
 
@@ -74,6 +77,8 @@ class RunComparison:
 
     def to_pandas(self) -> pd.DataFrame:
         """Rows ``params.<k>`` and ``metrics.<k>`` that differ; one column per run name."""
+        import pandas as pd  # deferred, see RunList.to_pandas
+
         columns = _unique_labels(self.runs)
         rows: dict[str, list[Any]] = {f"params.{k}": list(v) for k, v in self.params.items()}
         rows.update({f"metrics.{k}": list(v) for k, v in self.metrics.items()})

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from mlcycle.errors import StoreError
@@ -75,7 +75,9 @@ class Database:
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            if not _is_operational(exc):
+                raise
             raise StoreError(f"the store could not complete a write: {_reason(exc)}") from exc
 
     @contextmanager
@@ -86,11 +88,19 @@ class Database:
                 conn = conn.execution_options(**{_READ_OPTION: True})
                 with conn.begin():
                     yield conn
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            if not _is_operational(exc):
+                raise
             raise StoreError(f"the store could not be read: {_reason(exc)}") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_operational(exc: DBAPIError) -> bool:
+    """Errors of the database itself (locked, unreachable, not a database), as opposed to
+    constraint violations, which the repositories translate."""
+    return not isinstance(exc, IntegrityError)
 
 
 def _reason(exc: DBAPIError) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from mlcycle.entities import LifecycleStage, RunPage
+from mlcycle.errors import StoreError
 from mlcycle.search import Filter, OrderBy
 from mlcycle.store.sql.artifacts import SqlArtifactIndex
 from mlcycle.store.sql.engine import Database, make_engine
@@ -56,7 +57,12 @@ def open_store(url: str, *, migrate: bool = True) -> SqlStore:
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder of the SQLite store {database!r}: {exc.strerror}"
+                ) from exc
     db = Database(make_engine(url))
     if migrate:
         ensure_schema(db)

@@ -1,0 +1,74 @@
+"""Store maintenance: ``mlcycle db upgrade`` and ``mlcycle gc``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlcycle.cli import output
+from mlcycle.cli.context import client
+
+app = typer.Typer(name="db", help="Manage the metadata store.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the store's schema to this version of mlcycle (a new store is created).
+
+    Run it after upgrading mlcycle when a command says the store needs an upgrade.
+    It prints the schema revision before and after.
+
+    Example:
+
+        mlcycle --tracking-uri postgresql://mlcycle@db.internal/mlcycle db upgrade
+    """
+    cli = client(ctx)
+    before, after = cli.upgrade_store()
+    out = output.console()
+    out.print(f"Store:  {output.mask_uri(cli.settings.tracking_uri)}", markup=False)
+    out.print(f"Before: {before or '(empty store)'}", markup=False)
+    note = "  (already up to date)" if before == after else ""
+    out.print(f"After:  {after}{note}", markup=False)
+
+
+def gc(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="Only what was deleted longer ago than this: 30d, 12h, 15m, 10s, 500ms, 2w.",
+        ),
+    ] = "30d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Remove deleted runs and experiments for good, with their artifacts.
+
+    Only runs and experiments deleted (with `runs delete` / `experiments delete`)
+    longer ago than --older-than are removed; deleting an experiment removes its runs.
+
+    With --json: {"runs": N, "experiments": N, "older_than": DURATION}.
+
+    Example:
+
+        mlcycle gc --older-than 7d
+    """
+    removed = client(ctx).gc(older_than)
+    runs, experiments = removed.get("runs", 0), removed.get("experiments", 0)
+    if as_json:
+        output.print_json({"runs": runs, "experiments": experiments, "older_than": older_than})
+        return
+    out = output.console()
+    if not runs and not experiments:
+        out.print(
+            f"Nothing to remove: no runs or experiments were deleted more than {older_than} ago.",
+            markup=False,
+        )
+        return
+    out.print(
+        f"Removed {runs} run{'s' if runs != 1 else ''} and {experiments} "
+        f"experiment{'s' if experiments != 1 else ''} deleted more than {older_than} ago, "
+        "with their artifacts.",
+        markup=False,
+    )

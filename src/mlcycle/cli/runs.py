@@ -1,0 +1,312 @@
+"""``mlcycle runs``: list, show, search, compare, delete and restore runs."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+import mlcycle
+from mlcycle.cli import output
+from mlcycle.cli.context import client, state
+
+app = typer.Typer(
+    name="runs",
+    help="List, show, search, compare, delete and restore runs.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RunId = Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's ID.")]
+MaxResults = Annotated[int, typer.Option(min=1, metavar="N", help="How many runs to show at most.")]
+_ERROR_LINES = 6
+
+
+def _preferred_metrics(cli: mlcycle.Client, experiment_ids: Sequence[str]) -> list[str]:
+    """The primary metrics of the experiments, to show first."""
+    metrics: list[str] = []
+    for exp_id in dict.fromkeys(experiment_ids):
+        metric = cli.get_experiment(exp_id).problem.primary_metric
+        if metric is not None:
+            metrics.append(metric)
+    return metrics
+
+
+def _print_runs(
+    cli: mlcycle.Client,
+    runs: mlcycle.RunList,
+    *,
+    preferred: Sequence[str] = (),
+    more_hint: str | None = None,
+) -> None:
+    """The runs as a table; ``more_hint`` (followed by the page token) when more exist."""
+    out = output.console()
+    if not runs:
+        out.print("No runs found.")
+        return
+    keys = output.metric_columns(
+        runs, [*_preferred_metrics(cli, [r.experiment_id for r in runs]), *preferred]
+    )
+    table, hidden = output.runs_table(runs, metric_keys=keys, width=out.width)
+    out.print(table)
+    notes = [f"{len(runs)} run{'s' if len(runs) != 1 else ''}"]
+    if hidden:
+        notes.append(f"{hidden} more metrics not shown (see `runs show` or --json)")
+    output.hint(out, ", ".join(notes) + ".")
+    if runs.next_page_token is not None and more_hint:
+        output.hint(out, more_hint + runs.next_page_token)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    experiment: Annotated[str, typer.Argument(metavar="EXPERIMENT", help="Experiment name or ID.")],
+    max_results: MaxResults = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List the runs of an experiment, newest first.
+
+    With --json: a list of runs (params, latest metrics and tags each; times in
+    milliseconds since the epoch).
+
+    Example:
+
+        mlcycle runs list churn --max-results 20
+    """
+    cli = client(ctx)
+    runs = cli.search_runs(experiment, max_results=max_results)
+    if as_json:
+        output.print_json([output.run_dict(r) for r in runs])
+        return
+    search = ["runs", "search", experiment, "--max-results", str(max_results), "--page-token"]
+    next_page = shlex.join(["mlcycle", *state(ctx).global_args(), *search])
+    _print_runs(
+        cli,
+        runs,
+        more_hint=f"More runs exist; the next {max_results}: {next_page} ",
+    )
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    experiments: Annotated[
+        list[str], typer.Argument(metavar="EXPERIMENT", help="Experiment names or IDs.")
+    ],
+    filter: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", metavar="EXPR", help="Which runs to keep (see above)."),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--order-by",
+            "-o",
+            metavar="FIELD [ASC|DESC]",
+            help="Sort key; repeat for several. Default: start_time DESC.",
+        ),
+    ] = None,
+    max_results: MaxResults = 100,
+    page_token: Annotated[
+        str | None,
+        typer.Option(metavar="TOKEN", help="Continue after the page that printed this token."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the runs of one or more experiments with a filter.
+
+    Filter fields: metrics.<key> (latest value), params.<key>, tags.<key>, and status,
+    name, run_id, start_time, end_time, duration. Operators: = != < <= > >= LIKE ILIKE
+    IN, NOT IN, IS NULL, IS NOT NULL, combined with AND, OR, NOT and parentheses.
+
+    With --json: {"runs": [...], "next_page_token": TOKEN or null}.
+
+    Examples:
+
+        mlcycle runs search churn --filter "metrics.roc_auc > 0.8 and params.model = 'rf'"
+
+        mlcycle runs search churn churn-v2 --order-by "metrics.roc_auc DESC" --max-results 5
+    """
+    cli = client(ctx)
+    runs = cli.search_runs(
+        experiments,
+        filter=filter,
+        order_by=order_by or None,
+        max_results=max_results,
+        page_token=page_token,
+    )
+    if as_json:
+        output.print_json(
+            {"runs": [output.run_dict(r) for r in runs], "next_page_token": runs.next_page_token}
+        )
+        return
+    _print_runs(
+        cli,
+        runs,
+        preferred=_ordered_metrics(order_by or []),
+        more_hint="More runs match: add --page-token ",
+    )
+
+
+def _ordered_metrics(order_by: Sequence[str]) -> list[str]:
+    """Metric keys named in order-by clauses, so the sort column is on screen."""
+    keys = []
+    for clause in order_by:
+        for part in clause.split(","):
+            words = part.strip().split()
+            for prefix in ("metrics.", "metric."):
+                if words and words[0].startswith(prefix):
+                    keys.append(words[0][len(prefix) :].strip("`\"'"))
+    return keys
+
+
+@app.command("show")
+def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None:
+    """Show one run: attributes, params, latest metrics, tags and artifacts.
+
+    Example:
+
+        mlcycle runs show 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
+    """
+    cli = client(ctx)
+    run = cli.get_run(run_id)
+    if as_json:
+        output.print_json(output.run_dict(run))
+        return
+    exp = cli.get_experiment(run.experiment_id)
+    artifacts = cli.list_artifacts(run.id)
+    error = None
+    if run.error:
+        error = Text("\n".join(run.error.strip().splitlines()[-_ERROR_LINES:]), style="red")
+    deleted = run.lifecycle_stage is mlcycle.LifecycleStage.DELETED
+    details = output.details_table(
+        [
+            ("Run", run.name),
+            ("ID", run.id),
+            ("Experiment", f"{exp.name} ({exp.id})"),
+            ("Status", output.status_text(run.status)),
+            ("Started", output.fmt_time(run.start_time)),
+            ("Ended", output.fmt_time(run.end_time) if run.end_time else None),
+            ("Duration", output.fmt_duration(run.duration) if run.end_time else None),
+            ("Parent run", run.parent_id),
+            ("Description", run.description),
+            ("Deleted", output.fmt_time(run.deleted_at) if deleted else None),
+            ("Error", error),
+        ]
+    )
+    parts: list[RenderableType] = [details]
+    if run.params:
+        parts += ["", output.mapping_table("Params", run.params)]
+    if run.metrics:
+        parts += ["", output.mapping_table("Metrics (latest)", run.metrics)]
+    if run.tags:
+        parts += ["", output.mapping_table("Tags", run.tags)]
+    if artifacts:
+        parts += ["", _artifact_summary(artifacts, run.id)]
+    output.console().print(Group(*parts))
+
+
+def _artifact_summary(artifacts: Sequence[mlcycle.ArtifactInfo], run_id: str) -> Text:
+    shown = ", ".join(a.path for a in artifacts[:8])
+    more = f" and {len(artifacts) - 8} more" if len(artifacts) > 8 else ""
+    return Text.assemble(
+        ("Artifacts: ", "bold"),
+        f"{shown}{more}\n",
+        (f"(mlcycle artifacts list {run_id})", "dim"),
+    )
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    run_ids: Annotated[list[str], typer.Argument(metavar="RUN_ID", help="Two or more run IDs.")],
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also show params and metrics every run shares.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare runs side by side: the params and latest metrics that differ.
+
+    With --json: an object with "runs" (run_id and name of each), "params" and "metrics"
+    (each differing key mapped to its values in run order, null where a run lacks it),
+    and "same_params" and "same_metrics" (the keys every run agrees on, with the value).
+
+    Example:
+
+        mlcycle runs compare 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f 0191e7a2d1187a45b0c2d3e4f5a6b7c8
+    """
+    if len(run_ids) < 2:
+        raise typer.BadParameter("give at least two run IDs to compare", param_hint="RUN_ID")
+    comparison = client(ctx).compare_runs(run_ids, all_keys=all_)
+    if as_json:
+        output.print_json(
+            {
+                "runs": [{"run_id": r.id, "name": r.name} for r in comparison.runs],
+                "params": comparison.params,
+                "metrics": comparison.metrics,
+                "same_params": comparison.same_params,
+                "same_metrics": comparison.same_metrics,
+            }
+        )
+        return
+    out = output.console()
+    table = Table(header_style="bold")
+    table.add_column("")
+    for run in comparison.runs:
+        table.add_column(Text(f"{run.name}\n{run.id}"), overflow="fold")
+    for key, values in comparison.params.items():
+        table.add_row(Text(f"params.{key}"), *(Text("-" if v is None else v) for v in values))
+    if comparison.params and comparison.metrics:
+        table.add_section()
+    for key, metrics in comparison.metrics.items():
+        table.add_row(Text(f"metrics.{key}"), *(output.fmt_number(v) for v in metrics))
+    if comparison.params or comparison.metrics:
+        out.print(table)
+    else:
+        out.print("The runs have the same params and metrics.")
+    if not all_:
+        same = len(comparison.same_params) + len(comparison.same_metrics)
+        if same:
+            output.hint(
+                out,
+                f"{len(comparison.same_params)} params and {len(comparison.same_metrics)} "
+                "metrics are the same in every run (--all shows them).",
+            )
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, run_id: RunId) -> None:
+    """Delete a run and its child runs (soft: `runs restore` undoes it until `mlcycle gc`).
+
+    Example:
+
+        mlcycle runs delete 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
+    """
+    cli = client(ctx)
+    run = cli.get_run(run_id)
+    cli.delete_run(run.id)
+    out = output.console()
+    out.print(f"Deleted run {run.name!r} ({run.id}).", markup=False)
+    output.hint(
+        out,
+        f"Undo with: mlcycle runs restore {run.id}   (`mlcycle gc` removes deleted runs for good)",
+    )
+
+
+@app.command("restore")
+def restore(ctx: typer.Context, run_id: RunId) -> None:
+    """Restore a deleted run and its child runs.
+
+    Example:
+
+        mlcycle runs restore 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
+    """
+    cli = client(ctx)
+    run = cli.get_run(run_id)
+    cli.restore_run(run.id)
+    output.console().print(f"Restored run {run.name!r} ({run.id}).", markup=False)
