@@ -61,9 +61,23 @@ def load_runs(rows: Sequence[Row[Any]]) -> list[Run]:
     return runs
 
 
+def lock_run(conn: Connection, run_id: str) -> str | None:
+    """The run's status, locking its row on PostgreSQL (None when there is no such run).
+
+    Every write to a run's children takes this lock first: the summary update needs it at
+    the end anyway, and taking it after the children's foreign-key share locks would let two
+    writers of one run deadlock, each waiting to upgrade its share lock.
+    """
+    query = select(RunRow.status).where(RunRow.id == run_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    status: str | None = conn.scalar(query)
+    return status
+
+
 def require_writable(conn: Connection, run_id: str) -> None:
     """Raise unless the run exists and is not over (params and metrics are then frozen)."""
-    status = conn.scalar(select(RunRow.status).where(RunRow.id == run_id))
+    status = lock_run(conn, run_id)
     if status is None:
         raise not_found(run_id)
     if RunStatus(status).is_terminal:
@@ -185,7 +199,7 @@ class SqlRuns:
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         with self._db.write() as conn:
-            if conn.scalar(select(RunRow.id).where(RunRow.id == run_id)) is None:
+            if lock_run(conn, run_id) is None:
                 raise not_found(run_id)
             conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(list(tags))))
             conn.execute(
@@ -196,6 +210,8 @@ class SqlRuns:
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._db.write() as conn:
+            if lock_run(conn, run_id) is None:
+                raise not_found(run_id)
             result = conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}", field="key")
