@@ -64,6 +64,8 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: whether this process has checked the planner statistics (see store.sql.search)
+        self.statistics_checked = False
 
     @property
     def dialect(self) -> str:

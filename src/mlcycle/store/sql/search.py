@@ -25,6 +25,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import aliased
 
@@ -154,6 +155,42 @@ def _after(
     return or_(*clauses) if clauses else false()
 
 
+def _ordering(keys: Sequence[tuple[ColumnElement[Any], bool]]) -> list[Any]:
+    """ORDER BY terms: per key, missing values last, then the value in its direction."""
+    terms: list[Any] = []
+    for expr, descending in keys:
+        terms.append(case((expr.is_(None), 1), else_=0))
+        terms.append(expr.desc() if descending else expr.asc())
+    return terms
+
+
+def _maybe_analyze(db: Database) -> None:
+    """Give SQLite's planner table statistics once per store and process when they are
+    missing or stale (the run count moved by more than half since they were taken).
+
+    Without them SQLite may drive a search from the metric index instead of the far more
+    selective param index: 3x slower at 100,000 runs. PostgreSQL's autovacuum does this.
+    """
+    if db.dialect != "sqlite" or db.statistics_checked:
+        return
+    db.statistics_checked = True
+    with db.read() as conn:
+        runs = conn.execute(text("SELECT count(*) FROM runs")).scalar_one()
+        has_stats = conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        ).scalar_one()
+        stat = (
+            conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'runs' LIMIT 1")).scalar()
+            if has_stats
+            else None
+        )
+    seen = int(str(stat).split()[0]) if stat else 0
+    if runs >= 1000 and not (0.5 * runs <= seen <= 2 * runs):
+        with db.write() as conn:
+            conn.execute(text("PRAGMA analysis_limit=1000"))
+            conn.execute(text("ANALYZE"))
+
+
 def search_runs(
     db: Database,
     experiment_ids: Sequence[str],
@@ -180,18 +217,25 @@ def search_runs(
     keys.append((RUNS.c.id, False))
     if page_token:
         where.append(_after(keys, _decode_token(page_token, len(keys))))
-    ordering: list[Any] = []
-    for expr, descending in keys:
-        ordering.append(case((expr.is_(None), 1), else_=0))
-        ordering.append(expr.desc() if descending else expr.asc())
-    query: Select[Any] = select(RUNS, *(k.label(f"k{i}") for i, (k, _) in enumerate(keys)))
+    # The page is chosen over (run ID, sort keys) only; whole rows, with their summary JSON,
+    # are joined to the at most max_results + 1 winners, so the sorter moves small records.
+    page: Select[Any] = select(
+        RUNS.c.id.label("page_id"), *(k.label(f"k{i}") for i, (k, _) in enumerate(keys))
+    )
     for (_entity, key), alias in compiler.joins.items():
-        query = query.outerjoin(alias, and_(alias.run_id == RUNS.c.id, alias.key == literal(key)))
-    query = query.where(*where).order_by(*ordering).limit(max_results + 1)
+        page = page.outerjoin(alias, and_(alias.run_id == RUNS.c.id, alias.key == literal(key)))
+    chosen = page.where(*where).order_by(*_ordering(keys)).limit(max_results + 1).subquery("page")
+    labelled = [(chosen.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
+    query = (
+        select(RUNS, *(c for c, _ in labelled))
+        .join(chosen, chosen.c.page_id == RUNS.c.id)
+        .order_by(*_ordering(labelled))
+    )
     with db.read() as conn:
         rows = list(conn.execute(query))
         more = len(rows) > max_results
         rows = rows[:max_results]
+    _maybe_analyze(db)
     runs = load_runs(rows)
     token = None
     if more and rows:
