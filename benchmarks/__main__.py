@@ -1,0 +1,66 @@
+"""``python -m benchmarks [SUITE ...] [--quick] [--only NAME,...] [--out DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+from benchmarks._common import fmt, log
+
+#: Suite name -> module; each module has ``BENCHMARKS`` (names) and ``run(...)``.
+SUITES: dict[str, str] = {
+    "tracking": "benchmarks.tracking",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark mlcycle against MLflow; prints a report and writes JSON.",
+    )
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        metavar="SUITE",
+        help=f"suites to run (default: all): {', '.join(SUITES)}",
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated benchmark names within the suites (default: all)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench-out"), help="folder for the JSON summaries"
+    )
+    args = parser.parse_args(argv)
+
+    unknown = [s for s in args.suites if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)}; known: {', '.join(SUITES)}")
+    only = {name.strip() for name in args.only.split(",") if name.strip()} or None
+
+    modules = [importlib.import_module(SUITES[s]) for s in args.suites or list(SUITES)]
+    if only is not None:
+        known = {name for module in modules for name in module.BENCHMARKS}
+        if only - known:
+            parser.error(
+                f"unknown benchmark(s) {', '.join(sorted(only - known))}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        modules = [m for m in modules if only & set(m.BENCHMARKS)]
+
+    started = time.perf_counter()
+    failed = False
+    for module in modules:
+        ok: bool = module.run(quick=args.quick, out_dir=args.out, only=only)
+        failed = failed or not ok
+    log(f"\nbenchmarks finished in {fmt(time.perf_counter() - started)} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
