@@ -13,6 +13,9 @@ from benchmarks._common import fmt, log
 #: Suite name -> module; each module has ``BENCHMARKS`` (names) and ``run(...)``.
 SUITES: dict[str, str] = {
     "tracking": "benchmarks.tracking",
+    "server": "benchmarks.server",
+    "datasets": "benchmarks.datasets",
+    "models": "benchmarks.models",
 }
 
 

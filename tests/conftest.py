@@ -3,6 +3,12 @@
 PostgreSQL tests run when ``MLCYCLE_TEST_POSTGRES_URL`` is set (CI sets it): each test
 session creates a throwaway database and drops it at the end; tables are emptied between
 tests.
+
+Every test that uses ``client`` also runs against a live tracking server ("remote"): one
+server process per test session, on a SQLite store that is emptied before each test, with
+the client pointed at ``http://127.0.0.1:PORT``. For such a test, ``store_url`` and
+``store`` are that server's store, so a test may write through the client and look into
+the store. Tests that use only ``store``/``store_url`` run on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,9 +26,37 @@ from sqlalchemy.engine import make_url
 import mlcycle
 from mlcycle.store.sql.schema import Base
 from mlcycle.store.sql.store import SqlStore, open_store
+from tests.server.live import ServerProcess
 
 PG_ENV = "MLCYCLE_TEST_POSTGRES_URL"
 STORE_KINDS = ["sqlite", "postgres"]
+CLIENT_KINDS = [*STORE_KINDS, "remote"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run store tests on each store, and client tests also against a live server."""
+    if "backend_kind" in metafunc.fixturenames:
+        kinds = CLIENT_KINDS if "client" in metafunc.fixturenames else STORE_KINDS
+        metafunc.parametrize("backend_kind", kinds, indirect=True)
+
+
+@pytest.fixture
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """ "sqlite", "postgres" or (for tests that use ``client``) "remote"."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture(scope="session")
+def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One tracking server process for the session, on a SQLite store."""
+    root = tmp_path_factory.mktemp("remote-server")
+    server = ServerProcess(
+        f"sqlite:///{root / 'server.db'}", root / "artifacts", root / "server.log"
+    )
+    server.start()
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +84,15 @@ def _truncate(store: SqlStore) -> None:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty store, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
+@pytest.fixture
+def store_url(backend_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store: SQLite, PostgreSQL, or the one behind the live server."""
+    if backend_kind == "sqlite":
         return f"sqlite:///{tmp_path / 'mlcycle.db'}"
+    if backend_kind == "remote":
+        server = cast(ServerProcess, request.getfixturevalue("remote_server"))
+        server.reset()
+        return server.tracking_uri
     url: str = request.getfixturevalue("postgres_url")
     store = open_store(url)
     _truncate(store)
@@ -70,10 +109,17 @@ def store(store_url: str) -> Iterator[SqlStore]:
 
 
 @pytest.fixture
-def client(store_url: str, tmp_path: Path) -> Iterator[mlcycle.Client]:
-    """A client over an empty store on each backend, with artifacts in a temp folder."""
-    c = mlcycle.Client(store_url, str(tmp_path / "artifacts"))
+def client(
+    backend_kind: str, store_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[mlcycle.Client]:
+    """A client over an empty store on each backend, with artifacts in a temp folder;
+    "remote" is a client of the live server (whose store ``store_url`` is)."""
+    if backend_kind == "remote":
+        server = cast(ServerProcess, request.getfixturevalue("remote_server"))
+        c = mlcycle.Client(server.url)  # builds its RemoteBackend, as for users
+    else:
+        c = mlcycle.Client(store_url, str(tmp_path / "artifacts"))
     mlcycle.set_client(c)
     yield c
     mlcycle.set_client(None)
-    c.close()
+    c.close()  # closes the remote backend too

@@ -5,14 +5,18 @@
 ...     run.log_param("lr", 0.01)
 ...     run.log_metric("loss", 0.3)
 >>> mlcycle.Client().search_runs("demo", filter="metrics.loss < 0.5")  # doctest: +SKIP
+>>> v = mlcycle.datasets.register("churn", "churn.parquet")  # doctest: +SKIP
 """
 
+from mlcycle import datasets, models  # stage namespaces; they load no pandas or pyarrow
 from mlcycle.client.autolog import autolog
 from mlcycle.client.client import Client
+from mlcycle.client.evaluation import evaluate
 from mlcycle.client.fluent import active_run, get_client, set_client, start_run
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.entities import (
     ArtifactInfo,
+    DatasetVersion,
     Direction,
     Experiment,
     LifecycleStage,
@@ -33,6 +37,7 @@ from mlcycle.errors import (
     RemoteError,
     SchemaOutdatedError,
     StoreError,
+    ValidationFailedError,
 )
 from mlcycle.settings import Settings
 from mlcycle.tracking.run import ActiveRun
@@ -46,6 +51,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "Client",
     "ConflictError",
+    "DatasetVersion",
     "Direction",
     "Experiment",
     "FilterSyntaxError",
@@ -64,10 +70,14 @@ __all__ = [
     "Settings",
     "StoreError",
     "Task",
+    "ValidationFailedError",
     "__version__",
     "active_run",
     "autolog",
+    "datasets",
+    "evaluate",
     "get_client",
+    "models",
     "set_client",
     "start_run",
 ]

@@ -7,7 +7,9 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   └── ArtifactNotFoundError  an artifact path that does not exist
     ├── AlreadyExistsError         a unique name or key taken already
     ├── InvalidInputError          a value breaks a rule (names the field and the rule)
-    │   └── FilterSyntaxError      a search filter that does not parse (names the position)
+    │   ├── FilterSyntaxError      a search filter that does not parse (names the position)
+    │   ├── ValidationFailedError  data broke its validation rules and was refused
+    │   └── UntrustedTypesError    a saved model holds types not trusted for loading
     ├── ConflictError              a valid request that contradicts the stored state
     ├── StoreError                 the store cannot be reached or is not usable
     │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
@@ -18,6 +20,8 @@ table each; the library itself never exits the process.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class MlcycleError(Exception):
@@ -59,6 +63,30 @@ class FilterSyntaxError(InvalidInputError):
         self.position = position
 
 
+class ValidationFailedError(InvalidInputError):
+    """Data broke its validation rules and was refused (nothing was stored).
+
+    ``report`` is the :class:`~mlcycle.entities.ValidationReport` saying which rules failed
+    and on which rows.
+    """
+
+    def __init__(self, message: str, *, report: Any, field: str | None = "rules") -> None:
+        super().__init__(message, field=field)
+        self.report = report
+
+
+class UntrustedTypesError(InvalidInputError):
+    """A saved model holds types outside the trusted set; loading it could run their code.
+
+    ``types`` lists the fully qualified type names still untrusted; pass the ones you
+    trust as ``trusted=[...]`` to load the model.
+    """
+
+    def __init__(self, message: str, *, types: list[str], field: str | None = "trusted") -> None:
+        super().__init__(message, field=field)
+        self.types = types
+
+
 class ConflictError(MlcycleError):
     """The request is well formed but contradicts what is stored (e.g. a param's value)."""
 
@@ -86,4 +114,6 @@ __all__ = [
     "RemoteError",
     "SchemaOutdatedError",
     "StoreError",
+    "UntrustedTypesError",
+    "ValidationFailedError",
 ]

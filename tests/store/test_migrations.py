@@ -34,4 +34,4 @@ def test_outdated_store_is_refused_until_upgraded(tmp_path: Path) -> None:
 
 
 def test_schema_revision_constant_is_alembics_head() -> None:
-    assert migrate.SCHEMA_REVISION == migrate.head_revision()
+    assert migrate.head_revision() == migrate.SCHEMA_REVISION

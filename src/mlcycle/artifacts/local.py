@@ -122,6 +122,32 @@ class LocalArtifactStore:
             if path.is_file() and not path.name.startswith(".tmp-"):
                 yield path.relative_to(self.root).as_posix()
 
+    def open_write(self, key: str) -> BinaryIO:
+        """Open ``key`` for writing (binary, truncated). Readers can see a partial file:
+        write under a temporary key and :meth:`rename` it when complete."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "wb")
+
+    def rename(self, source: str, target: str) -> None:
+        """Move ``source`` to ``target`` atomically (replacing it)."""
+        dest = self._path(target)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self._path(source), dest)
+        except FileNotFoundError as exc:
+            raise ArtifactNotFoundError(
+                f"no artifact at {source!r}", field="artifact_path"
+            ) from exc
+
+    def delete(self, key: str) -> None:
+        """Remove one artifact (no error when it is not there)."""
+        self._path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        """A ``file://`` URI of ``key``."""
+        return self._path(key).as_uri()
+
     def delete_prefix(self, prefix: str) -> None:
         """Remove everything under ``prefix`` (no error when there is nothing)."""
         shutil.rmtree(self._path(prefix), ignore_errors=True)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 import mlcycle
-from mlcycle.cli import artifacts, db, demo, experiments, runs
+from mlcycle.cli import artifacts, datasets, db, demo, experiments, runs, server
 from mlcycle.cli.context import CliState
 
 app = typer.Typer(
@@ -29,7 +29,9 @@ app = typer.Typer(
 app.add_typer(experiments.app)
 app.add_typer(runs.app)
 app.add_typer(artifacts.app)
+app.add_typer(datasets.app)
 app.add_typer(db.app)
+server.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
 

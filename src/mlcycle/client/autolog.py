@@ -1,10 +1,11 @@
 """Autologging for scikit-learn: ``mlcycle.autolog()``.
 
 Every ``fit`` of a scikit-learn estimator or Pipeline records its params (``get_params``),
-fit time, training score and the shape of the training data into the active run, or into
-a new run when none is active. Only the outermost ``fit`` is logged (a Pipeline's steps
-are part of its params). A second fit inside the same active run goes to a nested run, so
-that params, which are immutable, never conflict.
+fit time, training score, the shape of the training data and the fitted model (as the
+artifact folder ``model``, with a signature inferred from the first rows of the training
+data) into the active run, or into a new run when none is active. Only the outermost
+``fit`` is logged (a Pipeline's steps are part of its params). A second fit inside the
+same active run goes to a nested run, so that params, which are immutable, never conflict.
 """
 
 from __future__ import annotations
@@ -13,21 +14,29 @@ import functools
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from mlcycle.client.fluent import active_run, start_run
+from mlcycle.errors import MlcycleError
 from mlcycle.tracking.run import ActiveRun
 
 TAG_ESTIMATOR = "mlcycle.autolog.estimator"
+MODEL_PATH = "model"
+EXAMPLE_ROWS = 5
 
 _state = threading.local()
 _patched: dict[type[Any], Callable[..., Any]] = {}
 _logged_runs: set[str] = set()
 
 
-def autolog(*, disable: bool = False, experiment: str | None = None) -> None:
+def autolog(
+    *, disable: bool = False, experiment: str | None = None, log_models: bool = True
+) -> None:
     """Turn scikit-learn autologging on (or off with ``disable=True``).
+
+    ``log_models=False`` records params and metrics but not the fitted model.
 
     >>> import mlcycle
     >>> mlcycle.autolog()
@@ -48,17 +57,19 @@ def autolog(*, disable: bool = False, experiment: str | None = None) -> None:
         if original is None or cls in _patched:
             continue
         _patched[cls] = original
-        cls.fit = _wrap(original, experiment)
+        cls.fit = _wrap(original, experiment, log_models)
 
 
-def _wrap(original: Callable[..., Any], experiment: str | None) -> Callable[..., Any]:
+def _wrap(
+    original: Callable[..., Any], experiment: str | None, log_models: bool
+) -> Callable[..., Any]:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_state, "depth", 0) > 0:
             return original(self, *args, **kwargs)
         _state.depth = 1
         try:
-            return _logged_fit(original, experiment, self, *args, **kwargs)
+            return _logged_fit(original, experiment, log_models, self, *args, **kwargs)
         finally:
             _state.depth = 0
 
@@ -78,6 +89,7 @@ def _target_run(experiment: str | None, name: str) -> tuple[ActiveRun, bool]:
 def _logged_fit(
     original: Callable[..., Any],
     experiment: str | None,
+    log_models: bool,
     estimator: Any,
     *args: Any,
     **kwargs: Any,
@@ -102,6 +114,8 @@ def _logged_fit(
         score = _training_score(estimator, X, y)
         if score is not None:
             run.log_metric("training_score", score)
+        if log_models:
+            _log_model(run, estimator, X)
         _logged_runs.add(run.id)
     except BaseException:
         if owned:
@@ -110,6 +124,26 @@ def _logged_fit(
     if owned:
         run.end()
     return result
+
+
+def _log_model(run: ActiveRun, estimator: Any, X: Any) -> None:
+    """Log the fitted model with a signature from the first training rows; a model that
+    cannot be packaged is reported with a warning, never by failing the user's fit."""
+    if not callable(getattr(estimator, "predict", None)):
+        return  # transformers alone are not models
+    head = getattr(X, "head", None)
+    if callable(head):  # a DataFrame
+        example = head(EXAMPLE_ROWS)
+    elif type(X).__module__ == "numpy" and getattr(X, "ndim", 0) == 2:
+        example = X[:EXAMPLE_ROWS]
+    else:  # sparse matrices, lists: logged without a signature
+        example = None
+    try:
+        run.log_model(estimator, MODEL_PATH, input_example=example)
+    except MlcycleError as exc:
+        warnings.warn(
+            f"autolog could not log the fitted {type(estimator).__name__}: {exc}", stacklevel=4
+        )
 
 
 def _loggable(key: str) -> bool:

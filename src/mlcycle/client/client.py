@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.client.registry import register_model
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities import (
@@ -21,14 +24,18 @@ from mlcycle.entities import (
 )
 from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.ports.backend import TrackingBackend
+from mlcycle.remote import RemoteBackend
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
-from mlcycle.store.sql.store import open_store
+from mlcycle.store.sql.store import SqlStore, open_store
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService, make_problem
 from mlcycle.tracking.system_metrics import SystemMetricsMonitor
 from mlcycle.tracking.writer import BackgroundWriter
+
+if TYPE_CHECKING:
+    from mlcycle.datasets.service import DatasetService
 
 
 class Client:
@@ -55,21 +62,26 @@ class Client:
         self.settings = base.with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
         self._backend = backend
         self._service: TrackingService | None = None
+        self._remote: RemoteBackend | None = None
+        self._datasets: DatasetService | None = None
         self._lock = threading.Lock()
         self._writer = BackgroundWriter()
 
     @property
     def backend(self) -> TrackingBackend:
-        """The tracking backend (the local service, opened on first use)."""
+        """The tracking backend, built on first use: a tracking server's HTTP API for an
+        http(s) tracking URI, else the local service over the store."""
         if self._backend is None:
             with self._lock:
                 if self._backend is None:
                     if self.settings.is_remote:
-                        raise InvalidInputError(
-                            "http(s) tracking URIs need a tracking server, which this version "
-                            "of mlcycle does not include yet",
-                            field="tracking_uri",
+                        remote = RemoteBackend(
+                            self.settings.tracking_uri, token=self.settings.token
                         )
+                        weakref.finalize(self, remote.close)  # its connections go with the client
+                        self._remote = remote
+                        self._backend = remote
+                        return remote
                     self._service = TrackingService(
                         open_store(self.settings.tracking_uri),
                         LocalArtifactStore(self.settings.artifact_uri),
@@ -77,9 +89,40 @@ class Client:
                     self._backend = self._service
         return self._backend
 
+    @property
+    def datasets(self) -> DatasetService:
+        """The dataset service over this client's store and artifact folder, built on first
+        use (``mlcycle.datasets`` calls it). Needs a local or database store."""
+        if self._datasets is None:
+            if self.settings.is_remote:
+                raise InvalidInputError(
+                    "datasets need a local or database store (sqlite:/// or postgresql://) "
+                    "for now; a tracking server does not serve them yet",
+                    field="tracking_uri",
+                )
+            self.backend  # noqa: B018 - opens the store of the tracking service
+            service = self._service
+            if (
+                service is None
+                or not isinstance(service.store, SqlStore)
+                or not isinstance(service.artifact_store, LocalArtifactStore)
+            ):
+                raise InvalidInputError(
+                    "datasets need a client built from a store URI, not a custom backend",
+                    field="backend",
+                )
+            # Deferred: the dataset service loads pandas and pyarrow (most of a second),
+            # which `import mlcycle` and the command line do not pay for until first use.
+            from mlcycle.datasets.service import DatasetService
+
+            self._datasets = DatasetService(service.store.datasets, service.artifact_store)
+        return self._datasets
+
     def close(self) -> None:
-        """Write pending metrics and release the store's connections."""
+        """Write pending metrics and release the store's (or the server's) connections."""
         self._writer.drain_all()
+        if self._remote is not None:
+            self._remote.close()
         if self._service is not None:
             self._service.store.close()
 
@@ -187,7 +230,16 @@ class Client:
         run = self.backend.create_run(
             exp_id, name=name, tags=all_tags, parent_id=parent_id, description=description
         )
-        active = ActiveRun(self.backend, run, self._writer, on_end=on_end)
+        active = ActiveRun(
+            self.backend,
+            run,
+            self._writer,
+            on_end=on_end,
+            inputs=lambda: self.datasets,
+            register_model=lambda name, run_id, path: register_model(
+                self, name, run_id=run_id, artifact_path=path
+            ),
+        )
         if capture_environment:
             active.log_text(installed_packages(), PACKAGES_ARTIFACT)
         if system_metrics:
@@ -302,7 +354,8 @@ class Client:
         if exact:
             return self.backend.download_artifact(run_id, clean, dest / Path(clean).name)
         if not files:
-            raise NotFoundError(f"run {run_id} has no artifact at {path!r}", field="path")
+            where = f" at {path!r}" if clean else ""
+            raise NotFoundError(f"run {run_id} has no artifacts{where}", field="path")
         root = dest / Path(clean).name if clean else dest
         base = clean + "/" if clean else ""
         for f in files:

@@ -9,8 +9,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 from mlcycle.datasets._sketches import F64, DistinctCounter, Reservoir
 from mlcycle.datasets.schema import NUMERIC_TYPES, logical_type
-
-Scalar = int | float | str | bool
+from mlcycle.entities.profiles import Scalar
 
 
 class Moments:

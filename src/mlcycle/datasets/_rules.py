@@ -1,17 +1,35 @@
-"""Declarative validation rules (re-exported by :mod:`mlcycle.datasets.validation`)."""
+"""Declarative validation rules and their YAML form (re-exported by
+:mod:`mlcycle.datasets.validation` and :mod:`mlcycle.datasets`).
+
+This module imports neither pandas nor pyarrow, so ``import mlcycle.datasets`` stays cheap;
+checking an Arrow type name (``Dtype``) loads pyarrow when a rule is built.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from mlcycle.datasets.schema import LOGICAL_TYPES, is_known_type_name
+from mlcycle.entities.profiles import LOGICAL_TYPES
 from mlcycle.errors import InvalidInputError
 
 Bound = int | float | str | dt.date | dt.datetime | None
+
+
+def _is_known_type_name(name: str) -> bool:
+    # Deferred on purpose: Arrow type names need pyarrow (a quarter of a second to import),
+    # which ``import mlcycle.datasets`` must not pay; logical type names do not.
+    if name in LOGICAL_TYPES:
+        return True
+    from mlcycle.datasets.schema import is_known_type_name
+
+    return is_known_type_name(name)
 
 
 def _need_column(kind: str, column: object) -> None:
@@ -66,7 +84,7 @@ class Dtype(_Rule):
 
     def __post_init__(self) -> None:
         _need_column(self.kind, self.column)
-        if not isinstance(self.type, str) or not is_known_type_name(self.type):
+        if not isinstance(self.type, str) or not _is_known_type_name(self.type):
             raise InvalidInputError(
                 f"dtype: unknown type {self.type!r}; use one of {', '.join(LOGICAL_TYPES)} "
                 "or an Arrow type name such as int64",
@@ -234,3 +252,86 @@ YAML_RULES: dict[str, type[_Rule]] = {
         RowCount,
     )
 }
+
+
+def load_rules(source: str | os.PathLike[str]) -> list[Rule]:
+    """Rules from a YAML file (a ``Path``, or a ``str`` ending in ``.yaml``/``.yml``) or text.
+
+    >>> [r.describe() for r in load_rules("- unique: id\\n- not_null: {column: age}")]
+    ['unique(id)', 'not_null(age)']
+    """
+    import yaml  # type: ignore[import-untyped,unused-ignore]  # only needed here
+
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
+    ):
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read rules file '{source}': {exc}", field="source"
+            ) from exc
+    elif isinstance(source, str):
+        text = source
+    else:
+        raise InvalidInputError(
+            f"rules source must be YAML text or a path, got {type(source).__name__}",
+            field="source",
+        )
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidInputError(f"invalid YAML{where}: {exc}", field="source") from exc
+    if data is None or root is None:
+        return []
+    if isinstance(data, dict) and set(data) == {"rules"}:
+        data = data["rules"]
+        root = root.value[0][1]  # the node of the list, for line numbers
+    if not isinstance(data, list):
+        raise InvalidInputError(
+            "rules YAML must be a list of rules, optionally under a 'rules' key", field="source"
+        )
+    return [
+        _rule_from_yaml(item, node.start_mark.line + 1)
+        for item, node in zip(data, root.value, strict=True)
+    ]
+
+
+def _rule_from_yaml(item: object, line: int) -> Rule:
+    if not isinstance(item, dict) or len(item) != 1:
+        raise InvalidInputError(
+            f"line {line}: each rule must be a mapping with one key, the rule name, got {item!r}",
+            field="source",
+        )
+    ((name, params),) = item.items()
+    cls = YAML_RULES.get(str(name))
+    if cls is None:
+        raise InvalidInputError(
+            f"line {line}: unknown rule '{name}'; known rules: {', '.join(sorted(YAML_RULES))}",
+            field=str(name),
+        )
+    if isinstance(params, str):
+        params = {"column": params}
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidInputError(
+            f"line {line}: parameters of rule '{name}' must be a mapping", field=str(name)
+        )
+    known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(map(str, params)) - set(known))
+    if unknown:
+        raise InvalidInputError(
+            f"line {line}: rule '{name}' has no parameter {', '.join(map(repr, unknown))}; "
+            f"parameters: {', '.join(known)}",
+            field=str(name),
+        )
+    try:
+        return cls(**params)  # type: ignore[return-value]
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"line {line}: {exc.message}", field=exc.field) from exc
+    except TypeError as exc:
+        raise InvalidInputError(f"line {line}: rule '{name}': {exc}", field=str(name)) from exc

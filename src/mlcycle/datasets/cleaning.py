@@ -25,9 +25,23 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
 from mlcycle.datasets._checks import jsonable_row, scalar_like
+from mlcycle.datasets._strategies import Constant, Strategy
 from mlcycle.datasets.reading import table_from_pandas
 from mlcycle.datasets.schema import NUMERIC_TYPES, logical_type
 from mlcycle.errors import InvalidInputError
+
+__all__ = [
+    "Cleaned",
+    "CleaningStep",
+    "Constant",
+    "Strategy",
+    "clip_range",
+    "drop_duplicates",
+    "drop_missing",
+    "filter_range",
+    "impute_missing",
+    "replay",
+]
 
 
 @dataclass(frozen=True)
@@ -66,16 +80,6 @@ class CleaningStep:
 class Cleaned(NamedTuple):
     table: pa.Table
     step: CleaningStep
-
-
-@dataclass(frozen=True)
-class Constant:
-    """Impute with a fixed value: ``impute_missing(t, {"city": Constant("unknown")})``."""
-
-    value: Any
-
-
-Strategy = Literal["mean", "median", "mode"] | Constant
 
 
 def drop_duplicates(data: pa.Table | pd.DataFrame, columns: Sequence[str] | None = None) -> Cleaned:

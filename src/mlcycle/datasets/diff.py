@@ -24,9 +24,9 @@ from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-from mlcycle.datasets import _html
 from mlcycle.datasets.profile import ColumnProfile, DatasetProfile
 from mlcycle.datasets.schema import logical_type
+from mlcycle.entities import _html
 from mlcycle.errors import InvalidInputError
 
 Value = int | float | str | bool | None

@@ -37,6 +37,7 @@ from mlcycle.errors import InvalidInputError
 DEFAULT_BATCH_ROWS = 65_536
 # Bigger CSV blocks give type inference more rows to look at; memory stays bounded.
 _CSV_BLOCK_BYTES = 4 << 20
+_PARQUET_BUFFER_BYTES = 1 << 20
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
 
@@ -314,7 +315,14 @@ def _parquet_stream(
 
     def open_iter() -> Iterator[pa.RecordBatch]:
         try:
-            reader = pq.ParquetFile(path, read_dictionary=as_dict or None)
+            # Buffered streaming reads: with pre-buffering, Arrow fetches the byte ranges of
+            # every row group ahead, and memory grows with the file instead of the batch.
+            reader = pq.ParquetFile(
+                path,
+                read_dictionary=as_dict or None,
+                buffer_size=_PARQUET_BUFFER_BYTES,
+                pre_buffer=False,
+            )
             yield from reader.iter_batches(batch_size=batch_rows, columns=names)
         except (OSError, pa.ArrowException) as exc:
             raise InvalidInputError(

@@ -12,15 +12,19 @@ Arrow has dozens of physical types; users reason about a handful of logical ones
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-LogicalType = Literal[
-    "numeric", "integer", "float", "boolean", "string", "categorical", "datetime", "other"
+from mlcycle.entities.profiles import LOGICAL_TYPES, NUMERIC_TYPES, LogicalType
+
+__all__ = [
+    "LOGICAL_TYPES",
+    "NUMERIC_TYPES",
+    "LogicalType",
+    "is_known_type_name",
+    "is_string_type",
+    "logical_type",
+    "type_matches",
 ]
-LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
-NUMERIC_TYPES: frozenset[str] = frozenset({"numeric", "integer", "float"})
 
 
 def is_string_type(arrow_type: pa.DataType) -> bool:

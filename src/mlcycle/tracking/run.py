@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlcycle.entities import ArtifactInfo, Run, RunStatus
+from mlcycle.entities import ArtifactInfo, DatasetVersion, Run, RunInput, RunStatus
 from mlcycle.errors import ConflictError, InvalidInputError
 from mlcycle.ports.backend import TrackingBackend
+from mlcycle.ports.datasets import RunInputLog
 from mlcycle.tracking.validation import (
     check_key,
     metric_step,
@@ -23,6 +25,13 @@ from mlcycle.tracking.validation import (
     param_text,
 )
 from mlcycle.tracking.writer import BackgroundWriter, RunBuffer, Series
+
+if TYPE_CHECKING:
+    from mlcycle.models.info import ModelInfo
+    from mlcycle.models.signature import Signature
+
+#: Registers a logged model: ``(registered model name, run_id, artifact_path) -> version``.
+ModelRegistrar = Callable[[str, str, str], object]
 
 _time = time.time
 _MAX_ERROR = 8000
@@ -50,8 +59,12 @@ class ActiveRun:
         writer: BackgroundWriter,
         *,
         on_end: Callable[[ActiveRun], None] | None = None,
+        inputs: Callable[[], RunInputLog] | None = None,
+        register_model: ModelRegistrar | None = None,
     ) -> None:
         self._backend = backend
+        self._inputs = inputs
+        self._register_model = register_model
         self.info = run
         self._series: dict[str, Series] = {}
         self._buffer = RunBuffer(run.id, backend.log_metrics)
@@ -176,6 +189,26 @@ class ActiveRun:
         """Return once every point logged before this call is durable in the store."""
         self._buffer.drain()
 
+    # -- inputs --------------------------------------------------------------------------
+
+    def log_input(self, dataset: DatasetVersion, context: str = "train") -> RunInput:
+        """Record that this run uses a dataset version, e.g. ``context="train"`` or
+        ``"eval"``. The run then lists it as an input, and the version lists the run
+        (``mlcycle.datasets.runs_of``).
+
+        >>> train = mlcycle.datasets.get("churn-train")  # doctest: +SKIP
+        >>> run.log_input(train, context="train")  # doctest: +SKIP
+        """
+        if self._ended:
+            raise self._closed_error("inputs")
+        if self._inputs is None:
+            raise InvalidInputError(
+                "this run has no dataset store to record inputs in; start it with "
+                "mlcycle.start_run or Client.start_run",
+                field="dataset",
+            )
+        return self._inputs().log_input(self.id, dataset, context)
+
     # -- artifacts -----------------------------------------------------------------------
 
     def log_artifact(
@@ -237,6 +270,77 @@ class ActiveRun:
             f"log_figure takes a matplotlib or plotly figure, got {type(figure).__name__}",
             field="figure",
         )
+
+    # -- models --------------------------------------------------------------------------
+
+    def log_model(
+        self,
+        model: object,
+        name: str,
+        input_example: object | None = None,
+        signature: Signature | Mapping[str, Any] | None = None,
+        register: str | None = None,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ModelInfo:
+        """Package ``model`` and store it as the folder ``name`` of this run's artifacts.
+
+        Takes scikit-learn estimators and Pipelines (saved with skops), XGBoost and
+        LightGBM models (their own formats) and any object with ``predict`` (see
+        :mod:`mlcycle.models.flavors.pyfunc`). The folder holds a manifest (flavor,
+        library versions, signature, input example, ``metadata``) beside the model files.
+        Without ``signature`` one is inferred from ``input_example``. With
+        ``register="churn"`` the model also becomes the next version of the registered
+        model ``churn``. Load it back with ``mlcycle.models.load(info.uri)``.
+
+        >>> info = run.log_model(pipeline, "model", input_example=X.head())  # doctest: +SKIP
+        >>> info.uri  # doctest: +SKIP
+        'runs:/0190.../model'
+        """
+        # Imported on first use: mlcycle.models re-exports client functions (which import
+        # this module), and packaging loads pandas and the model's library.
+        from mlcycle.models.info import MODELS_TAG, ModelInfo
+        from mlcycle.models.packaging import save_model
+
+        path = check_key(name, field="name").strip("/")
+        if register is not None and (not isinstance(register, str) or not register.strip()):
+            raise InvalidInputError(
+                "register must be the name of a registered model", field="register"
+            )
+        with tempfile.TemporaryDirectory(prefix="mlcycle-model-") as tmp:
+            folder = Path(tmp) / "model"
+            manifest = save_model(
+                model,
+                folder,
+                input_example=input_example,
+                signature=signature,
+                metadata=metadata,
+                run_id=self.id,
+            )
+            self.log_artifacts(folder, artifact_path=path)
+        self._tag_model(MODELS_TAG, path, manifest.flavor.value)
+        version = None
+        if register is not None:
+            if self._register_model is None:
+                raise InvalidInputError(
+                    f"cannot register the model as {register!r}: this run has no model "
+                    "registry; start it with mlcycle.start_run or Client.start_run",
+                    field="register",
+                )
+            version = self._register_model(register, self.id, path)
+        return ModelInfo(
+            run_id=self.id, artifact_path=path, manifest=manifest, registered_version=version
+        )
+
+    def _tag_model(self, tag: str, path: str, flavor: str) -> None:
+        """Add the model to the run's tag listing its models (JSON)."""
+        try:
+            listed = json.loads(self._backend.get_run(self.id).tags.get(tag, "[]"))
+        except ValueError:
+            listed = []
+        entries = [e for e in listed if isinstance(e, dict) and e.get("name") != path]
+        entries.append({"name": path, "flavor": flavor})
+        self.set_tag(tag, json.dumps(entries, separators=(",", ":")))
 
     # -- ending --------------------------------------------------------------------------
 

@@ -301,7 +301,11 @@ class TrackingService:
         if order_by is None or isinstance(order_by, str):
             orders = parse_order_by(order_by)
         else:
-            orders = [o if isinstance(o, OrderBy) else parse_order_by(o)[0] for o in order_by]
+            orders = [
+                o
+                for item in order_by
+                for o in ((item,) if isinstance(item, OrderBy) else parse_order_by(item))
+            ]
         stages = (
             (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
             if include_deleted
@@ -361,6 +365,12 @@ class TrackingService:
 
     def download_artifact(self, run_id: str, path: str, dest: str | Path) -> Path:
         return self.artifact_store.download(_artifact_key(run_id, path), dest)
+
+    def local_artifact_path(self, run_id: str, path: str) -> Path | None:
+        """Where the run's artifact (file or folder) ``path`` is on this machine, when the
+        artifact store keeps files locally (read in place, no copy); else None."""
+        local_path = getattr(self.artifact_store, "local_path", None)
+        return None if local_path is None else Path(local_path(_artifact_key(run_id, path)))
 
     # -- garbage collection ------------------------------------------------------------
 

@@ -105,7 +105,7 @@ class SqlMetrics:
         with self._db.write() as conn:
             if batch_id is not None and self._seen(conn, batch_id):
                 return False
-            require_writable(conn, run_id)
+            require_writable(conn, run_id)  # locks the run first (see lock_run)
             if batch_id is not None and not self._claim(conn, run_id, batch_id, chunks):
                 return False  # another server process stored it meanwhile
             conn.execute(insert(METRIC_CHUNKS), chunks)
@@ -131,8 +131,9 @@ class SqlMetrics:
         stmt = make(INGEST_BATCHES).values(
             batch_id=batch_id, run_id=run_id, points=sum(c["count"] for c in chunks)
         )
-        result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["batch_id"]))
-        return bool(result.rowcount)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["batch_id"])
+        # RETURNING, not rowcount: drivers may report -1 rows for this statement.
+        return conn.execute(stmt.returning(INGEST_BATCHES.c.batch_id)).first() is not None
 
     def _upsert_latest(self, conn: Connection, run_id: str, points: list[LatestMetric]) -> None:
         rows = [

@@ -11,10 +11,12 @@ from mlcycle.entities import LifecycleStage, RunPage
 from mlcycle.errors import StoreError
 from mlcycle.search import Filter, OrderBy
 from mlcycle.store.sql.artifacts import SqlArtifactIndex
+from mlcycle.store.sql.datasets import SqlDatasets
 from mlcycle.store.sql.engine import Database, make_engine
 from mlcycle.store.sql.experiments import SqlExperiments
 from mlcycle.store.sql.metrics import SqlMetrics
 from mlcycle.store.sql.migrate import ensure_schema
+from mlcycle.store.sql.registry import SqlRegistry
 from mlcycle.store.sql.runs import SqlRuns
 from mlcycle.store.sql.search import search_runs
 
@@ -31,6 +33,8 @@ class SqlStore:
         self.runs = SqlRuns(db)
         self.metrics = SqlMetrics(db)
         self.artifacts = SqlArtifactIndex(db)
+        self.datasets = SqlDatasets(db)
+        self.registry = SqlRegistry(db)
 
     def search_runs(
         self,

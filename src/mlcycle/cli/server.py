@@ -1,0 +1,59 @@
+"""``mlcycle server``: run the tracking server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlcycle.cli.context import state
+
+
+def server(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the server to others.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="Store: sqlite:///path.db or postgresql://user@host/db "
+            "[default: the global --tracking-uri, $MLCYCLE_TRACKING_URI, ./.mlcycle/mlcycle.db]",
+            show_default=False,
+        ),
+    ] = None,
+    artifact_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIR",
+            help="Artifact folder [default: the global --artifact-uri, $MLCYCLE_ARTIFACT_URI, "
+            "./.mlcycle/artifacts]",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port.")] = 1,
+    max_body_mib: Annotated[
+        float, typer.Option(help="Largest request body (JSON, metric batches) in MiB.")
+    ] = 64.0,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C.
+
+    Clients use it with MLCYCLE_TRACKING_URI=http://HOST:PORT and unchanged code.
+    """
+    # Imported here, not at the top: FastAPI and uvicorn add ~0.3 s to every other command.
+    from mlcycle.server import ServerConfig, serve
+
+    settings = (
+        state(ctx).settings().with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
+    )
+    config = ServerConfig(max_body_bytes=int(max_body_mib * 2**20), log_level=log_level)
+    typer.echo(f"mlcycle server on http://{host}:{port} (API docs at /docs)", err=True)
+    serve(settings, host=host, port=port, workers=workers, config=config)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``server`` command to the mlcycle CLI."""
+    app.command("server")(server)

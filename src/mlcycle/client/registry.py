@@ -1,0 +1,50 @@
+"""The client's door to the model registry, used by ``models:/`` URIs and
+``run.log_model(register=...)``.
+
+The registry itself is not part of this version of mlcycle: :func:`model_registry`
+returns None, so registering raises and ``models:/`` URIs cannot be resolved yet. The
+registry fills in :func:`model_registry`; the two functions below stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlcycle.entities.models import ModelSource
+from mlcycle.errors import InvalidInputError
+from mlcycle.ports.registry import ModelRegistry
+
+if TYPE_CHECKING:
+    from mlcycle.client.client import Client
+
+
+def model_registry(client: Client) -> ModelRegistry | None:
+    """The model registry behind ``client`` (None: not available yet)."""
+    return None
+
+
+def register_model(client: Client, name: str, *, run_id: str, artifact_path: str) -> object:
+    """Register the model logged at ``runs:/<run_id>/<artifact_path>`` as the next version
+    of the registered model ``name``; returns the new version."""
+    registry = model_registry(client)
+    if registry is None:
+        raise InvalidInputError(
+            f"cannot register the model as {name!r}: model registry not available yet "
+            f"(the model is logged at runs:/{run_id}/{artifact_path})",
+            field="register",
+        )
+    return registry.register(name, ModelSource(run_id, artifact_path))
+
+
+def resolve_registered_model(
+    client: Client, name: str, *, version: int | None = None, alias: str | None = None
+) -> ModelSource:
+    """The logged model behind ``models:/<name>/<version>`` or ``models:/<name>@<alias>``."""
+    registry = model_registry(client)
+    if registry is None:
+        raise InvalidInputError(
+            f"cannot resolve the registered model {name!r}: model registry not available "
+            "yet; load the model by its run URI, runs:/<run_id>/<artifact_path>",
+            field="uri",
+        )
+    return registry.resolve(name, version=version, alias=alias)

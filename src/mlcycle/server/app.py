@@ -1,0 +1,84 @@
+"""``create_app``: the tracking server as a FastAPI application.
+
+The store, artifact store and tracking service are opened in the lifespan and live in its
+state (``request.state``), one set per process; nothing is kept in module globals, so a
+test can build as many apps as it likes and ``--workers N`` gives each worker its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from mlcycle import __version__
+from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.errors import InvalidInputError
+from mlcycle.server import errors
+from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
+from mlcycle.server.middleware import RequestContext
+from mlcycle.server.routes import artifacts, experiments, metrics, ops, runs
+from mlcycle.server.telemetry import Telemetry
+from mlcycle.settings import Settings
+from mlcycle.store.sql.store import open_store
+from mlcycle.tracking.service import TrackingService
+
+_DESCRIPTION = """\
+The mlcycle tracking server: experiments, runs, params, metrics, tags and artifacts over
+HTTP, for teams sharing one store. Python users point `MLCYCLE_TRACKING_URI` at it and keep
+their code. Errors have one shape: `{"error": {"type", "message", "field"?}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, config: ServerConfig | None = None) -> FastAPI:
+    """Build the server app for the store and artifact location in ``settings``.
+
+    No I/O happens here: the store is opened (and a new, empty one migrated) when the app
+    starts, and closed when it stops.
+
+    >>> app = create_app(Settings.from_env({"MLCYCLE_TRACKING_URI": "sqlite:///x.db"}))
+    >>> # uvicorn.run(app, host="127.0.0.1", port=5000)
+    """
+    settings = settings or Settings.from_env()
+    config = config or ServerConfig()
+    if settings.is_remote:
+        raise InvalidInputError(
+            "the server needs a store URI (sqlite:/// or postgresql+psycopg://), "
+            f"not another server: {settings.tracking_uri}",
+            field="tracking_uri",
+        )
+    telemetry = Telemetry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        store = await run_in_threadpool(open_store, settings.tracking_uri)
+        service = TrackingService(store, LocalArtifactStore(settings.artifact_uri))
+        try:
+            yield {"service": service, "store": store, "telemetry": telemetry}
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="mlcycle tracking server",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    for module in (experiments, runs, metrics, artifacts, ops):
+        app.include_router(module.router)
+    app.add_middleware(RequestContext, telemetry=telemetry, config=config)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory each worker process of ``serve(..., workers=N)`` calls."""
+    options = ServerConfig.from_json(os.environ.get(WORKER_OPTIONS_ENV))
+    return create_app(Settings.from_env(), options)

@@ -1,0 +1,176 @@
+"""The server's one table from exceptions to HTTP status codes, and the JSON error shape.
+
+Every error response has the body ``{"error": {"type", "message", "field"?, ...}}``, where
+``type`` is the name of the :mod:`mlcycle.errors` class, so the remote client raises the
+same class the local store would have raised::
+
+    NotFoundError (ArtifactNotFoundError)        404
+    AlreadyExistsError, ConflictError            409
+    InvalidInputError (FilterSyntaxError)        400   (422 for request validation)
+    StoreError (SchemaOutdatedError)             503
+    RemoteError                                  502
+    anything else                                500   InternalError, with the request ID
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from mlcycle.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FilterSyntaxError,
+    InvalidInputError,
+    MlcycleError,
+    NotFoundError,
+    RemoteError,
+    StoreError,
+)
+
+logger = logging.getLogger("mlcycle.server")
+
+STATUS: dict[type[MlcycleError], int] = {
+    NotFoundError: 404,
+    AlreadyExistsError: 409,
+    ConflictError: 409,
+    InvalidInputError: 400,
+    StoreError: 503,
+    RemoteError: 502,
+}
+
+#: Error ``type`` of HTTP-level failures that are not raised by mlcycle code.
+_HTTP_TYPES = {404: "NotFoundError", 500: "InternalError"}
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    field: str | None = None
+    position: int | None = None
+    request_id: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorBody
+
+
+def _described(status: int, description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: Documented on every API route, so clients (and schema checkers) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described(400, "Invalid input (the message names the field and the rule)"),
+    404: _described(404, "Unknown ID, name or path"),
+    409: _described(409, "Already exists, or conflicts with the stored state"),
+    413: _described(413, "Request body larger than the limit"),
+    422: _described(422, "Request does not match the schema (names the field)"),
+    503: _described(503, "The store cannot be reached or needs `mlcycle db upgrade`"),
+}
+
+
+def status_for(exc: MlcycleError) -> int:
+    """The HTTP status of an mlcycle error: its nearest class in :data:`STATUS`."""
+    for kind in type(exc).__mro__:
+        status = STATUS.get(kind)
+        if status is not None:
+            return status
+    return 500
+
+
+def error_response(
+    status: int,
+    kind: str,
+    message: str,
+    *,
+    field: str | None = None,
+    position: int | None = None,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": kind, "message": message}
+    if field is not None:
+        body["field"] = field
+    if position is not None:
+        body["position"] = position
+    if request_id is not None:
+        body["request_id"] = request_id
+    return Response(
+        orjson.dumps({"error": body}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def _mlcycle_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MlcycleError)
+    status = status_for(exc)
+    if status >= 500:
+        logger.warning("%s: %s (request %s)", type(exc).__name__, exc, _request_id(request))
+    return error_response(
+        status,
+        type(exc).__name__,
+        exc.message,
+        field=exc.field,
+        position=exc.position if isinstance(exc, FilterSyntaxError) else None,
+        request_id=_request_id(request) if status >= 500 else None,
+    )
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if not errors:
+        return error_response(422, "InvalidInputError", "invalid request", field="body")
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        detail = first.get("ctx", {}).get("error", "")
+        return error_response(
+            400, "InvalidInputError", f"the body is not valid JSON: {detail}", field="body"
+        )
+    field = _field(tuple(first.get("loc", ())))
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return error_response(422, "InvalidInputError", message, field=field)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    kind = _HTTP_TYPES.get(status, "InvalidInputError")
+    message = str(exc.detail)
+    if status in (404, 405) and message in ("Not Found", "Method Not Allowed"):
+        what = "no such endpoint" if status == 404 else "method not allowed"
+        message = f"{what}: {request.method} {request.url.path} (see /docs)"
+    field = "body" if status in (413, 415) else None
+    return error_response(status, kind, message, field=field, headers=dict(exc.headers or {}))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into the JSON error shape."""
+    app.add_exception_handler(MlcycleError, _mlcycle_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

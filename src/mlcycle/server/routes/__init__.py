@@ -1,0 +1,1 @@
+"""The REST API v1, one module per group of routes."""
