@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "datasets": 5,
     "models": 5,
     "evaluation": 5,
+    "registry": 5,
     "client": 6,
     "remote": 6,
     "cli": 7,

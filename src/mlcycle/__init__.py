@@ -6,14 +6,17 @@
 ...     run.log_metric("loss", 0.3)
 >>> mlcycle.Client().search_runs("demo", filter="metrics.loss < 0.5")  # doctest: +SKIP
 >>> v = mlcycle.datasets.register("churn", "churn.parquet")  # doctest: +SKIP
+>>> mlcycle.registry.promote("churn", 3)  # the champion, if its gates pass  # doctest: +SKIP
+>>> mlcycle.sweep(train, {"lr": (1e-4, 0.1, "log")}, n_trials=20)  # doctest: +SKIP
 """
 
-from mlcycle import datasets, models  # stage namespaces; they load no pandas or pyarrow
+from mlcycle import datasets, models, registry  # stage namespaces; no pandas or pyarrow
 from mlcycle.client.autolog import autolog
 from mlcycle.client.client import Client
 from mlcycle.client.evaluation import evaluate
 from mlcycle.client.fluent import active_run, get_client, set_client, start_run
 from mlcycle.client.results import RunComparison, RunList
+from mlcycle.client.sweep import SweepResult, Trial, sweep
 from mlcycle.entities import (
     ArtifactInfo,
     DatasetVersion,
@@ -69,7 +72,9 @@ __all__ = [
     "SchemaOutdatedError",
     "Settings",
     "StoreError",
+    "SweepResult",
     "Task",
+    "Trial",
     "ValidationFailedError",
     "__version__",
     "active_run",
@@ -78,6 +83,8 @@ __all__ = [
     "evaluate",
     "get_client",
     "models",
+    "registry",
     "set_client",
     "start_run",
+    "sweep",
 ]

@@ -11,6 +11,7 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   ├── ValidationFailedError  data broke its validation rules and was refused
     │   └── UntrustedTypesError    a saved model holds types not trusted for loading
     ├── ConflictError              a valid request that contradicts the stored state
+    │   └── PromotionRefusedError  a model version failed its promotion gates
     ├── StoreError                 the store cannot be reached or is not usable
     │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
     └── RemoteError                a tracking server failed or could not be reached
@@ -91,6 +92,18 @@ class ConflictError(MlcycleError):
     """The request is well formed but contradicts what is stored (e.g. a param's value)."""
 
 
+class PromotionRefusedError(ConflictError):
+    """A model version failed one or more promotion gates; the alias did not move.
+
+    ``results`` holds every gate's :class:`~mlcycle.entities.GateResult` (also stored with
+    the version); the message lists every failed gate and why.
+    """
+
+    def __init__(self, message: str, *, results: list[Any], field: str | None = "gates") -> None:
+        super().__init__(message, field=field)
+        self.results = results
+
+
 class StoreError(MlcycleError):
     """The metadata store cannot be reached or used."""
 
@@ -111,6 +124,7 @@ __all__ = [
     "InvalidInputError",
     "MlcycleError",
     "NotFoundError",
+    "PromotionRefusedError",
     "RemoteError",
     "SchemaOutdatedError",
     "StoreError",

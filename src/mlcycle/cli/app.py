@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 import mlcycle
-from mlcycle.cli import artifacts, datasets, db, demo, experiments, runs, server
+from mlcycle.cli import artifacts, datasets, db, demo, evaluate, experiments, models, runs, server
 from mlcycle.cli.context import CliState
 
 app = typer.Typer(
@@ -30,10 +30,12 @@ app.add_typer(experiments.app)
 app.add_typer(runs.app)
 app.add_typer(artifacts.app)
 app.add_typer(datasets.app)
+app.add_typer(models.app)
 app.add_typer(db.app)
 server.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
+app.command("evaluate")(evaluate.evaluate)
 
 # The error table: exception classes that are the user's (or the environment's) problem.
 USER_ERRORS: tuple[type[Exception], ...] = (mlcycle.MlcycleError, OSError)

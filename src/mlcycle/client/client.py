@@ -36,6 +36,7 @@ from mlcycle.tracking.writer import BackgroundWriter
 
 if TYPE_CHECKING:
     from mlcycle.datasets.service import DatasetService
+    from mlcycle.registry.service import RegistryService
 
 
 class Client:
@@ -64,6 +65,7 @@ class Client:
         self._service: TrackingService | None = None
         self._remote: RemoteBackend | None = None
         self._datasets: DatasetService | None = None
+        self._registry: RegistryService | None = None
         self._lock = threading.Lock()
         self._writer = BackgroundWriter()
 
@@ -117,6 +119,35 @@ class Client:
 
             self._datasets = DatasetService(service.store.datasets, service.artifact_store)
         return self._datasets
+
+    @property
+    def registry(self) -> RegistryService:
+        """The model registry over this client's store, built on first use
+        (``mlcycle.registry`` calls it). Needs a local or database store."""
+        if self._registry is None:
+            if self.settings.is_remote:
+                raise InvalidInputError(
+                    "the model registry needs a local or database store (sqlite:/// or "
+                    "postgresql://) for now; a tracking server does not serve it yet",
+                    field="tracking_uri",
+                )
+            self.backend  # noqa: B018 - opens the store of the tracking service
+            service = self._service
+            if service is None or not isinstance(service.store, SqlStore):
+                raise InvalidInputError(
+                    "the model registry needs a client built from a store URI, not a custom "
+                    "backend",
+                    field="backend",
+                )
+            # Deferred: mlcycle.registry's namespace re-exports the client layer's registry
+            # functions, so its service can only be imported once this module is complete.
+            from mlcycle.registry.service import RegistryService
+
+            store = service.store
+            self._registry = RegistryService(
+                store.registry, service, run_inputs=store.datasets.run_inputs
+            )
+        return self._registry
 
     def close(self) -> None:
         """Write pending metrics and release the store's (or the server's) connections."""

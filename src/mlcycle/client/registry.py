@@ -1,9 +1,10 @@
 """The client's door to the model registry, used by ``models:/`` URIs and
 ``run.log_model(register=...)``.
 
-The registry itself is not part of this version of mlcycle: :func:`model_registry`
-returns None, so registering raises and ``models:/`` URIs cannot be resolved yet. The
-registry fills in :func:`model_registry`; the two functions below stay as they are.
+:func:`model_registry` is the registry service of a client over a local or database store
+(:attr:`mlcycle.Client.registry`); for a tracking server it raises InvalidInputError, since
+the server does not serve the registry yet. The public registry API is
+:mod:`mlcycle.client.registry_api`, re-exported as :mod:`mlcycle.registry`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def model_registry(client: Client) -> ModelRegistry | None:
-    """The model registry behind ``client`` (None: not available yet)."""
-    return None
+    """The model registry behind ``client`` (None: not available)."""
+    return client.registry
 
 
 def register_model(client: Client, name: str, *, run_id: str, artifact_path: str) -> object:

@@ -1,0 +1,43 @@
+"""``mlcycle evaluate MODEL_URI --data NAME@VERSION --target y``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import mlcycle
+import mlcycle.datasets as mds
+from mlcycle.cli import output
+from mlcycle.cli.context import client
+
+
+def evaluate(
+    ctx: typer.Context,
+    model_uri: Annotated[str, typer.Argument(metavar="MODEL_URI", help="runs:/... or models:/...")],
+    data: Annotated[
+        str, typer.Option("--data", metavar="NAME[@VERSION]", help="A registered dataset.")
+    ],
+    target: Annotated[str | None, typer.Option("--target", help="The label column.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Evaluate a model on a registered dataset version and print its metrics.
+
+    Example:
+
+        mlcycle evaluate models:/churn@champion --data churn-test@2 --target churned
+    """
+    cli = client(ctx)
+    name, _, version = data.partition("@")
+    if version and not version.isdigit():
+        raise typer.BadParameter(f"{data!r} is not NAME@VERSION", param_hint="'--data'")
+    frame = mds.get(name, int(version) if version else None, client=cli).load()
+    result = mlcycle.evaluate(model_uri, frame, target, log=False, client=cli)
+    if as_json:
+        output.print_json(result.to_dict())
+        return
+    table = Table("Metric", "Value")
+    for key, value in result.metrics.items():
+        table.add_row(key, output.fmt_number(value))
+    output.console().print(table)

@@ -1,0 +1,271 @@
+"""``mlcycle models``: list, show, versions, compare, alias, promote and lineage of
+registered models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mlcycle import registry
+from mlcycle.cli import output
+from mlcycle.cli.context import client
+
+app = typer.Typer(
+    name="models",
+    help="The model registry: list, show, versions, compare, alias, promote, lineage.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Name = Annotated[str, typer.Argument(metavar="NAME", help="The registered model's name.")]
+VersionArg = Annotated[int, typer.Argument(metavar="VERSION", help="A version number.", min=1)]
+
+
+def model_dict(m: registry.RegisteredModel) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "description": m.description,
+        "owner": m.owner,
+        "tags": dict(m.tags),
+        "latest_version": m.latest_version,
+        "aliases": dict(m.aliases),
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+    }
+
+
+def _versions_table(versions: list[registry.ModelVersion]) -> Table:
+    table = Table("Version", "Status", "Aliases", "Flavor", "Run", "Created")
+    for v in versions:
+        table.add_row(
+            str(v.version),
+            v.status.value,
+            ", ".join(v.aliases),
+            v.flavor or "",
+            v.run_id,
+            output.fmt_time(v.created_at),
+        )
+    return table
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    filter: Annotated[
+        str | None, typer.Option("--filter", help="Only names containing this text.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the registered models.
+
+    Example:
+
+        mlcycle models list --json
+    """
+    models = registry.list_models(filter, client=client(ctx))
+    if as_json:
+        output.print_json([model_dict(m) for m in models])
+        return
+    table = Table("Name", "Latest", "Aliases", "Updated")
+    for m in models:
+        aliases = ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items()))
+        table.add_row(m.name, str(m.latest_version or ""), aliases, output.fmt_time(m.updated_at))
+    output.console().print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Name,
+    version: Annotated[int | None, typer.Argument(metavar="[VERSION]", min=1)] = None,
+    alias: Annotated[
+        str | None, typer.Option("--alias", help="The version an alias names.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a registered model, or one of its versions (by number or --alias) with its
+    gate results."""
+    cli = client(ctx)
+    if version is None and alias is None:
+        m = registry.get_model(name, client=cli)
+        if as_json:
+            output.print_json(model_dict(m))
+            return
+        output.console().print(
+            output.details_table(
+                [
+                    ("Name", m.name),
+                    ("Description", m.description),
+                    ("Owner", m.owner),
+                    ("Latest version", str(m.latest_version or "")),
+                    ("Aliases", ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items()))),
+                    ("Updated", output.fmt_time(m.updated_at)),
+                ]
+            )
+        )
+        return
+    v = registry.get_version(name, version, alias=alias, client=cli)
+    gates = registry.gate_results(name, v.version, client=cli)
+    if as_json:
+        output.print_json({**v.to_dict(), "gates": [g.to_dict() for g in gates]})
+        return
+    out = output.console()
+    out.print(
+        output.details_table(
+            [
+                ("Model", f"{v.name} version {v.version}"),
+                ("Status", v.status.value),
+                ("Aliases", ", ".join(v.aliases)),
+                ("Source", v.model_uri),
+                ("Flavor", v.flavor),
+                ("Description", v.description),
+                ("Created", output.fmt_time(v.created_at)),
+            ]
+        )
+    )
+    if gates:
+        table = Table("Gate", "Passed", "Value", "Threshold", "Detail", title="Gate results")
+        for g in gates:
+            table.add_row(
+                g.gate,
+                "yes" if g.passed else "no",
+                output.fmt_number(g.value),
+                output.fmt_number(g.threshold),
+                g.detail + (f" (forced: {g.reason})" if g.forced else ""),
+            )
+        out.print(table)
+
+
+@app.command("versions")
+def versions(ctx: typer.Context, name: Name, as_json: JsonOption = False) -> None:
+    """List the versions of model NAME, oldest first."""
+    found = registry.list_versions(name, client=client(ctx))
+    if as_json:
+        output.print_json([v.to_dict() for v in found])
+        return
+    output.console().print(_versions_table(found))
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context, name: Name, v1: VersionArg, v2: VersionArg, as_json: JsonOption = False
+) -> None:
+    """Params, metrics and input datasets of two versions side by side."""
+    diff = registry.compare(name, v1, v2, client=client(ctx))
+    if as_json:
+        output.print_json(diff.to_dict())
+        return
+    table = Table("", f"v{v1}", f"v{v2}")
+    for key, (a, b) in diff.params.items():
+        table.add_row(f"params.{key}", a or "", b or "")
+    for key, (x, y) in diff.metrics.items():
+        table.add_row(f"metrics.{key}", output.fmt_number(x), output.fmt_number(y))
+    for label, items in (("inputs", diff.inputs),):
+        table.add_row(
+            label,
+            ", ".join(f"{i.name}@{i.version} ({i.context})" for i in items[0]),
+            ", ".join(f"{i.name}@{i.version} ({i.context})" for i in items[1]),
+        )
+    output.console().print(table)
+
+
+@app.command("alias")
+def alias(
+    ctx: typer.Context,
+    name: Name,
+    alias: Annotated[str, typer.Argument(metavar="ALIAS")],
+    version: Annotated[int | None, typer.Argument(metavar="[VERSION]", min=1)] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Point ALIAS at VERSION (no gates; see `promote`), or remove it with --delete."""
+    cli = client(ctx)
+    if delete:
+        registry.delete_alias(name, alias, client=cli)
+        if as_json:
+            output.print_json({"name": name, "alias": alias, "deleted": True})
+        else:
+            output.console().print(f"Removed alias {alias!r} of {name}")
+        return
+    if version is None:
+        raise typer.BadParameter("give a VERSION, or --delete", param_hint="VERSION")
+    v = registry.set_alias(name, alias, version, client=cli)
+    if as_json:
+        output.print_json(v.to_dict())
+        return
+    output.console().print(f"{name}@{alias} -> version {v.version}")
+
+
+@app.command("promote")
+def promote(
+    ctx: typer.Context,
+    name: Name,
+    version: VersionArg,
+    alias: Annotated[str, typer.Option("--alias", help="The alias to move.")] = "champion",
+    tolerance: Annotated[
+        float, typer.Option(help="Allowed regression against the current alias.")
+    ] = 0.0,
+    max_fairness_gap: Annotated[
+        float | None, typer.Option(help="Add a fairness gate: largest gap allowed.")
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None, typer.Option(help="Add a latency gate: p99 on the input example.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote past failed gates.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required with --force).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move an alias (default: champion) to VERSION if it passes its gates; every gate's
+    result is stored with the version.
+
+    Example:
+
+        mlcycle models promote churn 4 --max-fairness-gap 0.1
+    """
+    gates: list[registry.Gate] = []
+    if max_fairness_gap is not None:
+        gates.append(registry.FairnessGate(max_fairness_gap))
+    if max_latency_ms is not None:
+        gates.append(registry.LatencyGate(max_latency_ms))
+    done = registry.promote(
+        name,
+        version,
+        alias,
+        gates,
+        tolerance=tolerance,
+        force=force,
+        reason=reason,
+        client=client(ctx),
+    )
+    if as_json:
+        output.print_json(done.to_dict())
+        return
+    out = output.console()
+    for g in done.results:
+        out.print(f"{'PASS' if g.passed else 'FAIL'}  {g.gate}: {g.detail}")
+    suffix = f" (forced: {done.reason})" if done.forced else ""
+    out.print(f"{name}@{alias} -> version {done.version}{suffix}")
+
+
+@app.command("lineage")
+def lineage(
+    ctx: typer.Context,
+    name: Name,
+    version: Annotated[int | None, typer.Argument(metavar="[VERSION]", min=1)] = None,
+    alias: Annotated[str | None, typer.Option("--alias")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Where a version comes from: its run, experiment and dataset versions."""
+    found = registry.lineage(name, version, alias=alias, client=client(ctx))
+    if as_json:
+        output.print_json(found.to_dict())
+        return
+    rows: list[tuple[str, str | None]] = [
+        ("Model", f"{found.version.name} version {found.version.version}"),
+        ("Run", f"{found.run.id} ({found.run.name}, {found.run.status.value})"),
+        ("Experiment", found.experiment.name if found.experiment else None),
+    ]
+    rows += [(f"Input ({i.context})", f"{i.name}@{i.version}") for i in found.inputs]
+    output.console().print(output.details_table(rows))
