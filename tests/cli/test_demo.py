@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mlcycle
+import mlcycle.datasets as mds
+import mlcycle.registry
 from mlcycle.cli import demo, output
 from tests.cli.conftest import Cli
 
@@ -39,7 +41,27 @@ def test_demo_fast_twice(cli: Cli) -> None:
             assert 0.5 < run.metrics["roc_auc"] <= 1.0
             assert run.params["dataset"] == demo.DATASET
             files = {a.path for a in client.list_artifacts(run.id)}
-            assert {"evaluation.json", "classification_report.txt"} <= files
+            assert {"model/model.json", "evaluation/evaluation.json"} <= files, files
+            inputs = {i.context: i.name for i in mds.inputs_of(run.id, client=client)}
+            assert inputs == {
+                "train": f"{demo.DATASET}-train",
+                "validation": f"{demo.DATASET}-validation",
+                "test": f"{demo.DATASET}-test",
+            }
+        # The data stage: one profiled, validated version and its three split versions.
+        data = mds.get(demo.DATASET, client=client)
+        assert data.version == 1
+        assert data.profile.num_rows == 569
+        assert data.profile.num_columns == 31
+        assert data.validation is not None
+        assert data.validation.passed
+        for part in ("train", "validation", "test"):
+            assert mds.get(f"{demo.DATASET}-{part}", client=client).num_rows > 100
+        # The registry stage: one version per run, the best one is the champion.
+        versions = mlcycle.registry.list_versions(demo.MODEL, client=client)
+        assert {v.run_id for v in versions} == {r.id for r in runs}
+        champion = mlcycle.registry.get_version(demo.MODEL, alias=demo.ALIAS, client=client)
+        assert champion.run_id == runs[0].id
         by_name = {r.name: r for r in runs}
         curve = client.get_metric_history(by_name["logistic-regression"].id, "val_loss")
         assert len(curve) == 5  # one point per solver iteration in --fast
@@ -52,9 +74,21 @@ def test_demo_fast_twice(cli: Cli) -> None:
     assert f"--tracking-uri {cli.tracking_uri}" in first.stdout
     assert "runs list demo-breast-cancer" in first.stdout
     assert f"runs show {best.id}" in first.stdout
+    assert "Validation passed." in first.stdout
+    assert f"Promoted version {champion.version} ({best.name}) to @champion" in first.stdout
+    assert "predictions for 5 test rows: [" in first.stdout
+    assert f"models lineage {demo.MODEL} --alias champion" in first.stdout
 
     second = cli.ok("demo", "--fast", env={"COLUMNS": "80"})  # a narrow terminal
     assert "Reusing experiment demo-breast-cancer" in second.stdout
+    assert "demo-breast-cancer version 1" in second.stdout  # same data, same version
+    assert "predictions for 5 test rows: [" in " ".join(second.stdout.split())  # wrapped
+    with cli.client() as client:
+        assert len(mlcycle.registry.list_versions(demo.MODEL, client=client)) == 2 * len(
+            FAST_MODELS
+        )
+        assert len(mds.list_versions(demo.DATASET, client=client)) == 1
+        mlcycle.registry.get_version(demo.MODEL, alias=demo.ALIAS, client=client)
     all_runs = cli.ok("runs", "list", demo.EXPERIMENT, "--json").json()
     assert len(all_runs) == 2 * len(FAST_MODELS)
     sessions = {r["tags"][demo.SESSION_TAG] for r in all_runs}

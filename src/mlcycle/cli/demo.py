@@ -2,8 +2,9 @@
 
 The demo is a sequence of :class:`Stage` objects run in order over one shared
 :class:`DemoState`: each stage reads what earlier stages left there and adds its own
-results. Later parts of the lifecycle (dataset profiles, model registry, serving,
-monitoring) are added as new stages in :func:`stages`.
+results. The stages follow the lifecycle: the problem, versioned and validated data,
+tracked training, evaluation, the model registry, then commands to explore. Later parts
+(serving, monitoring) are added as new stages in :func:`stages`.
 
 scikit-learn is imported inside the functions that train, so ``mlcycle --help`` and the
 other commands stay fast.
@@ -34,6 +35,9 @@ from rich.table import Table
 from rich.text import Text
 
 import mlcycle
+import mlcycle.datasets as mds
+import mlcycle.models
+import mlcycle.registry
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
 
@@ -43,7 +47,10 @@ PRIMARY_METRIC = "roc_auc"
 THRESHOLD = 0.9
 SEED = 42
 SESSION_TAG = "demo.session"
-DATASET = "sklearn.datasets.load_breast_cancer"
+DATASET = "demo-breast-cancer"  # the registered dataset; its splits are DATASET-train etc.
+MODEL = "demo-breast-cancer"  # the registered model
+ALIAS = "champion"
+SLICE_COLUMN = "mean radius"
 FINAL_METRICS = ("roc_auc", "accuracy", "f1", "log_loss")
 
 
@@ -52,9 +59,11 @@ FINAL_METRICS = ("roc_auc", "accuracy", "f1", "log_loss")
 
 @dataclass(frozen=True)
 class Dataset:
-    """The demo data: the whole frame and a stratified train / validation / test split."""
+    """The demo data: the registered version, its split versions and their frames."""
 
-    frame: Any  # pandas DataFrame: 30 features and the TARGET column
+    version: mds.DatasetVersion
+    parts: dict[str, mds.DatasetVersion]  # train, validation, test
+    test: Any  # pandas DataFrame: the test split with the TARGET column
     features: list[str]
     x_train: Any
     x_val: Any
@@ -77,6 +86,8 @@ class DemoState:
     experiment: mlcycle.Experiment | None = None
     run_ids: list[str] = field(default_factory=list)
     ranked: list[mlcycle.Run] = field(default_factory=list)
+    evaluations: dict[str, Any] = field(default_factory=dict)  # run ID -> EvaluationResult
+    versions: dict[str, int] = field(default_factory=dict)  # run ID -> registered version
 
     def need_data(self) -> Dataset:
         if self.data is None:
@@ -102,10 +113,11 @@ class Stage:
 def stages() -> list[Stage]:
     """The demo's stages, in order."""
     return [
+        Stage("Problem", ensure_experiment),
         Stage("Data", load_data),
-        Stage("Experiment", ensure_experiment),
         Stage("Training", train_models),
-        Stage("Results", show_results),
+        Stage("Evaluation", show_results),
+        Stage("Registry", promote_best),
         Stage("Next steps", next_steps),
     ]
 
@@ -121,11 +133,13 @@ def demo(
 ) -> None:
     """Track a small training end to end: a tour of mlcycle in under a minute.
 
-    Loads scikit-learn's breast cancer data, creates (or reuses) the experiment
-    demo-breast-cancer, and trains logistic regression, random forest, gradient
-    boosting and k-nearest-neighbours models, each in its own run with params,
-    learning curves, held-out metrics and a report artifact. Then it ranks the runs by
-    roc_auc. Run it as often as you like: each time adds new runs.
+    Creates (or reuses) the experiment demo-breast-cancer; registers scikit-learn's breast
+    cancer data as the dataset demo-breast-cancer, validates it and splits it; trains
+    logistic regression, random forest, gradient boosting and k-nearest-neighbours
+    models, each in its own run with its data inputs, params, learning curves and the
+    model (registered as demo-breast-cancer); evaluates them on the test split, ranks
+    them by roc_auc and promotes the best through the gates to @champion. Run it as
+    often as you like: the data stays one version, each run adds runs and model versions.
 
     Examples:
 
@@ -145,8 +159,8 @@ def run_stages(demo_state: DemoState, steps: Sequence[Stage]) -> None:
     settings = demo_state.client.settings
     out.rule("[bold magenta]mlcycle demo[/]")
     out.print(
-        "Trains a few scikit-learn models to detect malignant tumours and tracks every "
-        "run: params, learning curves, held-out metrics and artifacts."
+        "Trains a few scikit-learn models to detect malignant tumours: versioned data, "
+        "tracked runs, evaluation, and a model registry with promotion gates."
     )
     out.print(
         f"[dim]Store: {escape(output.mask_uri(settings.tracking_uri))}\n"
@@ -162,30 +176,70 @@ def run_stages(demo_state: DemoState, steps: Sequence[Stage]) -> None:
 
 
 def load_data(s: DemoState) -> None:
-    """Load the breast cancer data and split it 60/20/20, stratified."""
+    """Register the data, show its profile, validate it and split it 60/20/20, stratified."""
     from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
 
-    bunch = load_breast_cancer(as_frame=True)
-    frame = bunch.frame.rename(columns={"target": TARGET})
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": TARGET})
     frame[TARGET] = 1 - frame[TARGET]  # scikit-learn codes benign as 1; we predict malignant
+    version = mds.register(
+        DATASET, frame, description="scikit-learn's breast cancer (Wisconsin)", client=s.client
+    )
+    profile = version.profile
+    malignant = int(frame[TARGET].sum())
+    s.console.print(
+        f"Registered dataset [bold]{escape(version.name)}[/] version {version.version} "
+        f"(digest {version.digest[:12]}; the same content is always the same version)."
+    )
+    s.console.print(
+        f"Profile: {profile.num_rows} rows, {profile.num_columns} columns, "
+        f"{malignant} malignant ({malignant / profile.num_rows:.0%})."
+    )
+    for name in (SLICE_COLUMN, "worst area"):
+        column = profile.column(name)
+        low, high = (
+            float(v) if isinstance(v, int | float) else None for v in (column.min, column.max)
+        )
+        mean = column.numeric.mean if column.numeric is not None else None
+        s.console.print(
+            f"  {name}: min {output.fmt_number(low)}, mean {output.fmt_number(mean)}, "
+            f"max {output.fmt_number(high)}, {column.missing_count} missing",
+            markup=False,
+            highlight=False,
+        )
+    rules: list[mds.Rule] = [
+        mds.NotNull(SLICE_COLUMN),
+        mds.InRange(SLICE_COLUMN, min=0),
+        mds.AllowedValues(TARGET, values=[0, 1]),
+    ]
+    report = mds.validate(version, rules, client=s.client)
+    for result in report.results:
+        mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
+        s.console.print(f"  {mark} {escape(result.rule)}: {escape(result.message)}")
+    if not report.passed:
+        raise mlcycle.ValidationFailedError(
+            f"dataset {DATASET!r} version {version.version} failed validation",
+            report=report,
+        )
+    s.console.print("Validation passed.")
+    parts = mds.split(version, test=0.2, validation=0.2, stratify=TARGET, seed=0, client=s.client)
+    train, val, test = (parts[k].load() for k in ("train", "validation", "test"))
     features = [c for c in frame.columns if c != TARGET]
-    x, y = frame[features], frame[TARGET]
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=0.2, stratify=y, random_state=SEED
+    s.data = Dataset(
+        version,
+        parts,
+        test,
+        features,
+        train[features],
+        val[features],
+        test[features],
+        train[TARGET],
+        val[TARGET],
+        test[TARGET],
     )
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=SEED
-    )
-    s.data = Dataset(frame, features, x_train, x_val, x_test, y_train, y_val, y_test)
-    malignant = int(y.sum())
     s.console.print(
-        f"Breast cancer (Wisconsin): {len(frame)} tumours, {len(features)} features, "
-        f"{malignant} malignant ({malignant / len(frame):.0%})."
-    )
-    s.console.print(
-        f"Split: {len(x_train)} train / {len(x_val)} validation / {len(x_test)} test "
-        "(the test set only scores the final models)."
+        "Split (stratified, seed 0): "
+        + ", ".join(f"{p.name} v{p.version} ({p.num_rows} rows)" for p in parts.values())
+        + ". The test split only scores the final models."
     )
 
 
@@ -387,41 +441,6 @@ def _knn(neighbours: int) -> Candidate:
     return Candidate("knn", "neighbours", params, 1, fit)
 
 
-def evaluate(model: Any, data: Dataset) -> tuple[dict[str, float], dict[str, Any], str]:
-    """Held-out test metrics, the confusion matrix and report, and the report as text."""
-    from sklearn.metrics import (
-        accuracy_score,
-        classification_report,
-        confusion_matrix,
-        f1_score,
-        log_loss,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-    )
-
-    proba = _probas(model, data.x_test)
-    pred = model.predict(data.x_test)
-    y = data.y_test
-    metrics = {
-        "roc_auc": float(roc_auc_score(y, proba)),
-        "accuracy": float(accuracy_score(y, pred)),
-        "f1": float(f1_score(y, pred)),
-        "precision": float(precision_score(y, pred)),
-        "recall": float(recall_score(y, pred)),
-        "log_loss": float(log_loss(y, proba, labels=[0, 1])),
-    }
-    names = ["benign", "malignant"]
-    details = {
-        "confusion_matrix": confusion_matrix(y, pred).tolist(),
-        "classification_report": classification_report(
-            y, pred, target_names=names, output_dict=True
-        ),
-    }
-    text = str(classification_report(y, pred, target_names=names, digits=4))
-    return metrics, details, text
-
-
 def train_models(s: DemoState) -> None:
     """Train each candidate in its own tracked run, with a progress bar."""
     data, exp = s.need_data(), s.need_experiment()
@@ -451,13 +470,16 @@ def train_one(
     candidate: Candidate,
     advance: Callable[[], None],
 ) -> mlcycle.Run:
-    """Train and evaluate one candidate inside ``mlcycle.start_run``; returns the run."""
+    """Train, log, register and evaluate one candidate inside ``mlcycle.start_run``."""
     tags = {SESSION_TAG: s.session, "demo.family": candidate.family}
     with mlcycle.start_run(exp, name=candidate.name, tags=tags, client=s.client) as run:
+        for context in ("train", "validation", "test"):
+            run.log_input(data.parts[context], context=context)
         run.log_params(candidate.params)
         run.log_params(
             {
                 "dataset": DATASET,
+                "dataset_version": data.version.version,
                 "n_train": len(data.x_train),
                 "n_val": len(data.x_val),
                 "n_test": len(data.x_test),
@@ -465,19 +487,25 @@ def train_one(
             }
         )
         model = candidate.fit(data, run, advance)
-        metrics, details, report = evaluate(model, data)
-        run.log_metrics(metrics)
-        run.log_dict(
-            {"model": candidate.name, "params": candidate.params, "test_metrics": metrics}
-            | details,
-            "evaluation.json",
+        info = run.log_model(model, "model", input_example=data.x_train.head(5), register=MODEL)
+        # Held-out metrics, plots and the evaluation report, logged to this run.
+        result = mlcycle.evaluate(
+            model,
+            data.test,
+            target=TARGET,
+            slices={SLICE_COLUMN: 3},
+            run=run,
+            client=s.client,
         )
-        run.log_text(report, "classification_report.txt")
     s.run_ids.append(run.id)
+    s.evaluations[run.id] = result
+    registered = getattr(info.registered_version, "version", None)
+    if isinstance(registered, int):
+        s.versions[run.id] = registered
     return s.client.get_run(run.id)
 
 
-# -- stage: results -----------------------------------------------------------------------
+# -- stage: evaluation -----------------------------------------------------------------------
 
 
 def show_results(s: DemoState) -> None:
@@ -534,6 +562,74 @@ def show_results(s: DemoState) -> None:
             f"{output.BEST} Best: [bold]{escape(best.name)}[/] with {PRIMARY_METRIC} "
             f"{output.fmt_number(value)}, which {verdict} the success threshold {THRESHOLD}."
         )
+        show_evaluation(s, best)
+
+
+def show_evaluation(s: DemoState, best: mlcycle.Run) -> None:
+    """The best run's ``mlcycle.evaluate`` result: its metrics and one slice."""
+    result = s.evaluations.get(best.id)
+    if result is None:
+        return
+    metrics = ", ".join(
+        f"{k} {output.fmt_number(result.metrics.get(k))}"
+        for k in ("accuracy", "precision", "recall", "pr_auc")
+    )
+    s.console.print(f"  Test split ({result.n_rows} rows): {metrics}", markup=False)
+    bins = result.slices.get(SLICE_COLUMN, {})
+    cells = [
+        f"{label} n={int(m.get('n') or 0)} acc {output.fmt_number(m.get('accuracy'))}"
+        for label, m in bins.items()
+    ]
+    if cells:
+        s.console.print(f"  By {SLICE_COLUMN}: " + "; ".join(cells), markup=False)
+
+
+# -- stage: registry ----------------------------------------------------------------------
+
+
+def promote_best(s: DemoState) -> None:
+    """Promote the best run's model version to the champion alias, then load and predict."""
+    data = s.need_data()
+    best = s.ranked[0] if s.ranked else None
+    version = s.versions.get(best.id) if best is not None else None
+    count = len(mlcycle.registry.list_versions(MODEL, client=s.client))
+    s.console.print(
+        f"Registered model [bold]{escape(MODEL)}[/]: {count} versions, "
+        f"this demo added {len(s.versions)}."
+    )
+    if best is not None and version is not None:
+        try:
+            promotion = mlcycle.registry.promote(MODEL, version, alias=ALIAS, client=s.client)
+            results: Sequence[mlcycle.registry.GateResult] = promotion.results
+            was = f" (was version {promotion.previous})" if promotion.previous else ""
+            outcome = f"Promoted version {version} ({escape(best.name)}) to @{ALIAS}{was}."
+        except mlcycle.registry.PromotionRefusedError as exc:
+            results = exc.results
+            outcome = f"[yellow]Version {version} was not promoted[/]: the current @{ALIAS} stays."
+        for result in results:
+            mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
+            s.console.print(f"  {mark} gate {escape(result.gate)}: {escape(result.detail)}")
+        s.console.print(outcome)
+    try:
+        champion = mlcycle.registry.get_version(MODEL, alias=ALIAS, client=s.client)
+    except mlcycle.NotFoundError:
+        s.console.print(f"No @{ALIAS} yet: no version passed the gates.")
+        return
+    uri = f"models:/{MODEL}@{ALIAS}"
+    try:
+        model = mlcycle.models.load(uri, client=s.client)
+    except mlcycle.models.UntrustedTypesError as exc:
+        # Our own models: trust the types skops does not know (e.g. a forest's trees).
+        s.console.print(f"Trusting {', '.join(exc.types)} to load our own model.", markup=False)
+        model = mlcycle.models.load(uri, trusted=exc.types, client=s.client)
+    rows = data.x_test.head(5)
+    predicted = [int(v) for v in model.predict(rows)]
+    actual = [int(v) for v in data.y_test.head(5)]
+    s.console.print(
+        f"Loaded {uri} (version {champion.version}); predictions for 5 test rows: "
+        f"{predicted} (actual {actual}).",
+        markup=False,
+    )
 
 
 # -- stage: next steps --------------------------------------------------------------------
@@ -559,6 +655,12 @@ def next_steps(s: DemoState) -> None:
         ("Search with a filter", s.command(*search)),
         ("The best run's files", s.command("artifacts", "list", best)),
         ("The experiment and its problem", s.command("experiments", "show", EXPERIMENT)),
+        ("The dataset, its profile and splits", s.command("datasets", "show", DATASET)),
+        ("The registered model's versions", s.command("models", "versions", MODEL)),
+        (
+            "Where the champion came from",
+            s.command("models", "lineage", MODEL, "--alias", ALIAS),
+        ),
     ]
     for label, command in commands:
         s.console.print(f"  [dim]{escape(label)}:[/]")
