@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -269,3 +270,65 @@ def _json_default(value: object) -> object:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
+
+
+class SuiteRun:
+    """One run of a suite: the header line, each benchmark recorded with its timing and
+    load, then the summary table and ``<suite>.json``. Every suite's ``run`` uses it."""
+
+    def __init__(self, suite: str, *, quick: bool) -> None:
+        self.suite = suite
+        self.quick = quick
+        self.info = machine()
+        self.results: list[Result] = []
+        self.errors: dict[str, str] = {}
+        self._started_wall = time.time()
+        self._started = time.perf_counter()
+        mlflow = f"MLflow {self.info['mlflow']}, " if self.info["mlflow"] else ""
+        log(
+            f"== suite {suite}{' (quick)' if quick else ''}: mlcycle {self.info['mlcycle']}, "
+            f"{mlflow}Python {self.info['python']}, SQLite {self.info['sqlite']}, "
+            f"{self.info['cpus']} CPUs; load average {self.info['load_average']}"
+        )
+
+    def record(self, name: str, bench: Callable[[], Result]) -> None:
+        """Run one benchmark; a failure is printed and recorded, not raised."""
+        load = load_average()
+        log(f"\n-- {name} (load average {load})")
+        t0 = time.perf_counter()
+        try:
+            result = bench()
+        except Exception:
+            self.fail(name, traceback.format_exc())
+            return
+        result.details["benchmark_s"] = time.perf_counter() - t0
+        result.details["load_average_before"] = load
+        result.details["load_average_after"] = load_average()
+        self.results.append(result)
+        log(result.line())
+        log(f"    ({result.details['benchmark_s']:.1f} s)")
+
+    def fail(self, name: str, trace: str) -> None:
+        self.errors[name] = trace
+        log(f"    {name} FAILED:\n{trace}")
+
+    def finish(self, out_dir: Path) -> bool:
+        """Print the summary, write the JSON; False when any benchmark failed."""
+        duration = time.perf_counter() - self._started
+        log(f"\n== {self.suite} summary ({duration:.0f} s; load average now {load_average()})")
+        print_table(self.results)
+        for name in self.errors:
+            log(f"{name}: FAILED (see above)")
+        path = out_dir / f"{self.suite}.json"
+        write_json(
+            path,
+            suite=self.suite,
+            quick=self.quick,
+            started=self._started_wall,
+            duration_s=duration,
+            results=self.results,
+            errors=self.errors,
+            load_average_at_start=self.info["load_average"],
+        )
+        log(f"wrote {path}")
+        return not self.errors

@@ -29,14 +29,11 @@ from typing import Any
 
 from benchmarks._common import (
     Result,
+    SuiteRun,
     fmt,
-    load_average,
     log,
-    machine,
     perf_counter,
-    print_table,
     temp_dir,
-    write_json,
 )
 
 SUITE = "datasets"
@@ -238,21 +235,13 @@ def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     Returns False when the benchmark raised (its traceback is printed and recorded).
     """
     sizes = QUICK if quick else DEFAULT
-    info = machine()
-    log(
-        f"== suite {SUITE}{' (quick)' if quick else ''}: mlcycle {info['mlcycle']}, "
-        f"Python {info['python']}, {info['cpus']} CPUs; load average {info['load_average']}"
-    )
-    started_wall = time.time()
-    started = perf_counter()
-    results: list[Result] = []
-    errors: dict[str, str] = {}
+    suite = SuiteRun(SUITE, quick=quick)
     log("\n-- register, register_rss, reregister")
     try:
-        results = bench_all(sizes, only)
+        suite.results.extend(bench_all(sizes, only))
     except Exception:
-        errors["register"] = traceback.format_exc()
-        log(f"    FAILED:\n{errors['register']}")
+        suite.fail("register", traceback.format_exc())
+    results = suite.results
     for result in results:
         log(result.line())
     if results:
@@ -263,22 +252,7 @@ def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
             f"in {details['stored_files']} file(s); baseline RSS "
             f"{fmt(details['baseline_rss_mib'])} MiB)"
         )
-    duration = perf_counter() - started
-    log(f"\n== {SUITE} summary ({duration:.0f} s; load average now {load_average()})")
-    print_table(results)
-    path = out_dir / f"{SUITE}.json"
-    write_json(
-        path,
-        suite=SUITE,
-        quick=quick,
-        started=started_wall,
-        duration_s=duration,
-        results=results,
-        errors=errors,
-        load_average_at_start=info["load_average"],
-    )
-    log(f"wrote {path}")
-    return not errors
+    return suite.finish(out_dir)
 
 
 if __name__ == "__main__":

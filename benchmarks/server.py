@@ -51,16 +51,14 @@ import numpy as np
 import mlcycle
 from benchmarks._common import (
     Result,
+    SuiteRun,
     Timing,
     fmt,
     load_average,
     log,
-    machine,
     perf_counter,
-    print_table,
     repeat,
     temp_dir,
-    write_json,
 )
 from benchmarks.tracking import (
     FILTER,
@@ -772,45 +770,13 @@ _SHARED: dict[str, Callable[[Env], Result]] = {
 }
 
 
-def _record(
-    name: str,
-    bench: Callable[[], Result],
-    results: list[Result],
-    errors: dict[str, str],
-) -> None:
-    load = load_average()
-    log(f"\n-- {name} (load average {load})")
-    t0 = perf_counter()
-    try:
-        result = bench()
-    except Exception:
-        errors[name] = traceback.format_exc()
-        log(f"    FAILED:\n{errors[name]}")
-        return
-    result.details["benchmark_s"] = perf_counter() - t0
-    result.details["load_average_before"] = load
-    result.details["load_average_after"] = load_average()
-    results.append(result)
-    log(result.line())
-    log(f"    ({result.details['benchmark_s']:.1f} s)")
-
-
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``server.json``.
 
     Returns False when a benchmark raised (its traceback is printed and recorded).
     """
     sizes = QUICK if quick else DEFAULT
-    info = machine()
-    log(
-        f"== suite {SUITE}{' (quick)' if quick else ''}: mlcycle {info['mlcycle']}, "
-        f"MLflow {info['mlflow']}, Python {info['python']}, SQLite {info['sqlite']}, "
-        f"{info['cpus']} CPUs; load average {info['load_average']}"
-    )
-    started_wall = time.time()
-    started = perf_counter()
-    results: list[Result] = []
-    errors: dict[str, str] = {}
+    suite = SuiteRun(SUITE, quick=quick)
     selected = [name for name in BENCHMARKS if only is None or name in only]
     shared_names = [name for name in selected if name in _SHARED]
     shared_start: dict[str, float] = {}
@@ -837,29 +803,11 @@ def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
                 env = Env(sizes, servers["mlcycle"], servers["MLflow"], search_info)
             except Exception:
                 for name in shared_names:
-                    errors[name] = "setup failed:\n" + traceback.format_exc()
-                log(f"    setup FAILED:\n{traceback.format_exc()}")
+                    suite.fail(name, "setup failed:\n" + traceback.format_exc())
             if env is not None:
                 for name in shared_names:
-                    _record(name, partial(_SHARED[name], env), results, errors)
+                    suite.record(name, partial(_SHARED[name], env))
     if "start" in selected:
-        _record("start", lambda: bench_start(sizes, shared_start), results, errors)
+        suite.record("start", lambda: bench_start(sizes, shared_start))
 
-    duration = perf_counter() - started
-    log(f"\n== {SUITE} summary ({duration:.0f} s; load average now {load_average()})")
-    print_table(results)
-    for name in errors:
-        log(f"{name}: FAILED (see above)")
-    path = out_dir / f"{SUITE}.json"
-    write_json(
-        path,
-        suite=SUITE,
-        quick=quick,
-        started=started_wall,
-        duration_s=duration,
-        results=results,
-        errors=errors,
-        load_average_at_start=info["load_average"],
-    )
-    log(f"wrote {path}")
-    return not errors
+    return suite.finish(out_dir)

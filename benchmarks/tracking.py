@@ -31,11 +31,11 @@ import sqlite3
 import statistics
 import struct
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,16 +47,13 @@ import orjson
 import mlcycle
 from benchmarks._common import (
     Result,
+    SuiteRun,
     fmt,
-    load_average,
     log,
-    machine,
     perf_counter,
-    print_table,
     repeat,
     sqlite_bytes,
     temp_dir,
-    write_json,
 )
 from mlcycle.codec.metric_chunks import encode
 from mlcycle.entities import MetricBatch
@@ -1179,49 +1176,8 @@ def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     Returns False when a benchmark raised (its traceback is printed and recorded).
     """
     sizes = QUICK if quick else DEFAULT
-    info = machine()
-    log(
-        f"== suite {SUITE}{' (quick)' if quick else ''}: mlcycle {info['mlcycle']}, "
-        f"MLflow {info['mlflow']}, Python {info['python']}, SQLite {info['sqlite']}, "
-        f"{info['cpus']} CPUs; load average {info['load_average']}"
-    )
-    started_wall = time.time()
-    started = perf_counter()
-    results: list[Result] = []
-    errors: dict[str, str] = {}
+    suite = SuiteRun(SUITE, quick=quick)
     for name, bench in _BENCHES.items():
-        if only is not None and name not in only:
-            continue
-        load = load_average()
-        log(f"\n-- {name} (load average {load})")
-        t0 = perf_counter()
-        try:
-            result = bench(sizes)
-        except Exception:
-            errors[name] = traceback.format_exc()
-            log(f"    FAILED:\n{errors[name]}")
-            continue
-        result.details["benchmark_s"] = perf_counter() - t0
-        result.details["load_average_before"] = load
-        result.details["load_average_after"] = load_average()
-        results.append(result)
-        log(result.line())
-        log(f"    ({result.details['benchmark_s']:.1f} s)")
-    duration = perf_counter() - started
-    log(f"\n== {SUITE} summary ({duration:.0f} s; load average now {load_average()})")
-    print_table(results)
-    for name in errors:
-        log(f"{name}: FAILED (see above)")
-    path = out_dir / f"{SUITE}.json"
-    write_json(
-        path,
-        suite=SUITE,
-        quick=quick,
-        started=started_wall,
-        duration_s=duration,
-        results=results,
-        errors=errors,
-        load_average_at_start=info["load_average"],
-    )
-    log(f"wrote {path}")
-    return not errors
+        if only is None or name in only:
+            suite.record(name, partial(bench, sizes))
+    return suite.finish(out_dir)
