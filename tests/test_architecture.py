@@ -28,10 +28,15 @@ LAYERS: dict[str, int] = {
     "models": 5,
     "evaluation": 5,
     "registry": 5,
+    "deployments": 5,
+    "batch": 5,
+    "monitoring": 5,
+    "governance": 5,
     "client": 6,
     "remote": 6,
     "cli": 7,
     "server": 7,
+    "serving": 7,
 }
 LEAVES = {"errors", "types"}
 SERVICES = 5

@@ -1,0 +1,21 @@
+"""deployments
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Reserved for the deployments tables.
+    pass
+
+
+def downgrade() -> None:
+    pass
