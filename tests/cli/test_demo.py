@@ -8,7 +8,7 @@ import mlcycle.registry
 from mlcycle.cli import demo, output
 from tests.cli.conftest import Cli
 
-FAST_MODELS = {"logistic-regression", "random-forest", "knn"}
+FAST_MODELS = {"logistic-regression-c1", "random-forest-d6", "boosting-lr0.1"}
 
 
 def _best_line(stdout: str) -> str:
@@ -20,17 +20,17 @@ def _best_line(stdout: str) -> str:
 def test_demo_fast_twice(cli: Cli) -> None:
     first = cli.ok("demo", "--fast")
     assert "mlcycle demo" in first.stdout
-    assert "Created experiment demo-breast-cancer" in first.stdout
+    assert "Created experiment demo-churn" in first.stdout
     assert first.stderr == ""
 
     with cli.client() as client:
         exp = client.get_experiment(demo.EXPERIMENT)
         assert exp.problem == mlcycle.Problem(
             task=mlcycle.Task.CLASSIFICATION,
-            target="malignant",
+            target="churned",
             primary_metric="roc_auc",
             direction=mlcycle.Direction.MAXIMIZE,
-            threshold=0.9,
+            threshold=0.7,
         )
         runs = client.search_runs(exp.id, order_by=["metrics.roc_auc DESC"])
         assert {r.name for r in runs} == FAST_MODELS
@@ -38,7 +38,8 @@ def test_demo_fast_twice(cli: Cli) -> None:
             assert run.status is mlcycle.RunStatus.FINISHED
             for key in ("roc_auc", "accuracy", "f1", "log_loss", "val_loss", "val_roc_auc"):
                 assert key in run.metrics, (run.name, key)
-            assert 0.5 < run.metrics["roc_auc"] <= 1.0
+            assert 0.7 < run.metrics["roc_auc"] <= 1.0
+            assert "fairness/senior/demographic_parity_difference" in run.metrics, run.metrics
             assert run.params["dataset"] == demo.DATASET
             files = {a.path for a in client.list_artifacts(run.id)}
             assert {"model/model.json", "evaluation/evaluation.json"} <= files, files
@@ -51,8 +52,9 @@ def test_demo_fast_twice(cli: Cli) -> None:
         # The data stage: one profiled, validated version and its three split versions.
         data = mds.get(demo.DATASET, client=client)
         assert data.version == 1
-        assert data.profile.num_rows == 569
-        assert data.profile.num_columns == 31
+        assert data.profile.num_rows == 4000
+        assert data.profile.num_columns == 11
+        assert data.profile.column("contract").numeric is None  # categorical columns too
         assert data.validation is not None
         assert data.validation.passed
         for part in ("train", "validation", "test"):
@@ -63,7 +65,7 @@ def test_demo_fast_twice(cli: Cli) -> None:
         champion = mlcycle.registry.get_version(demo.MODEL, alias=demo.ALIAS, client=client)
         assert champion.run_id == runs[0].id
         by_name = {r.name: r for r in runs}
-        curve = client.get_metric_history(by_name["logistic-regression"].id, "val_loss")
+        curve = client.get_metric_history(by_name["logistic-regression-c1"].id, "val_loss")
         assert len(curve) == 5  # one point per solver iteration in --fast
         assert list(curve.steps) == [1, 2, 3, 4, 5]
 
@@ -72,7 +74,7 @@ def test_demo_fast_twice(cli: Cli) -> None:
     assert best.id in _best_line(first.stdout)
     assert f"Best: {best.name} with roc_auc" in first.stdout
     assert f"--tracking-uri {cli.tracking_uri}" in first.stdout
-    assert "runs list demo-breast-cancer" in first.stdout
+    assert "runs list demo-churn" in first.stdout
     assert f"runs show {best.id}" in first.stdout
     assert "Validation passed." in first.stdout
     assert f"Promoted version {champion.version} ({best.name}) to @champion" in first.stdout
@@ -80,8 +82,8 @@ def test_demo_fast_twice(cli: Cli) -> None:
     assert f"models lineage {demo.MODEL} --alias champion" in first.stdout
 
     second = cli.ok("demo", "--fast", env={"COLUMNS": "80"})  # a narrow terminal
-    assert "Reusing experiment demo-breast-cancer" in second.stdout
-    assert "demo-breast-cancer version 1" in second.stdout  # same data, same version
+    assert "Reusing experiment demo-churn" in second.stdout
+    assert "demo-churn version 1" in second.stdout  # same data, same version
     assert "predictions for 5 test rows: [" in " ".join(second.stdout.split())  # wrapped
     with cli.client() as client:
         assert len(mlcycle.registry.list_versions(demo.MODEL, client=client)) == 2 * len(
@@ -111,4 +113,4 @@ def test_demo_refuses_a_deleted_experiment(cli: Cli) -> None:
     assert result.exit_code == 1
     error = result.stderr.splitlines()
     assert len(error) == 1
-    assert "experiments restore demo-breast-cancer" in error[0]
+    assert "experiments restore demo-churn" in error[0]

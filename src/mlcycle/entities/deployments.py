@@ -70,12 +70,17 @@ class CanaryPolicy:
 
 @dataclass(frozen=True, kw_only=True)
 class ServingOptions:
-    """Per-deployment serving settings."""
+    """Per-deployment serving settings.
+
+    ``trusted`` names types outside skops' trusted set that the deployment's models may
+    hold (``sklearn.tree._tree.Tree`` for a forest), as ``mlcycle.models.load(trusted=...)``.
+    """
 
     max_batch_size: int = 64
     max_latency_ms: float = 2.0
     log_sample_rate: float = 1.0
     routing_key: str | None = None
+    trusted: tuple[str, ...] = ()
 
 
 class DeploymentStatus(StrEnum):
