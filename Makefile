@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+# Evidently 0.7.23 needs pandas < 3, so the monitoring benchmark runs it from its own venv.
+EVIDENTLY_VENV := .venv-evidently
+EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed
 
 .PHONY: install demo test check bench clean
 
@@ -32,8 +35,17 @@ check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(BENCH_STAMP)
+$(EVIDENTLY_STAMP):
+	$(PYTHON) -m venv $(EVIDENTLY_VENV)
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet "evidently==0.7.23" "pandas<3" pyarrow
+	touch $@
+
+bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP)
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) \
+		|| echo "note: could not install wrk; the serving benchmark uses a Python load generator"
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EVIDENTLY_VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache

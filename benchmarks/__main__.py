@@ -16,6 +16,10 @@ SUITES: dict[str, str] = {
     "server": "benchmarks.server",
     "datasets": "benchmarks.datasets",
     "models": "benchmarks.models",
+    "serving": "benchmarks.serving",
+    "mlflow": "benchmarks.mlflow_compat",
+    "batch": "benchmarks.batch",
+    "monitoring": "benchmarks.monitoring",
 }
 
 

@@ -37,6 +37,8 @@ class Result:
     higher_is_better: bool
     mlflow: float | None = None
     mlflow_note: str = ""
+    #: Who ``mlflow`` and ``mlflow_note`` measure (a suite may compare with another tool).
+    competitor: str = "MLflow"
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -52,7 +54,7 @@ class Result:
 
     @property
     def better_word(self) -> str:
-        return "smaller" if "byte" in self.unit else "faster"
+        return "smaller" if "byte" in self.unit or self.unit in ("KiB", "MiB", "GiB") else "faster"
 
     def goal_text(self) -> str:
         return f"{'>=' if self.higher_is_better else '<='} {fmt(self.goal)} {self.unit}"
@@ -69,13 +71,14 @@ class Result:
     def line(self) -> str:
         note = f" ({self.mlflow_note})" if self.mlflow_note else ""
         if self.mlflow is not None:
-            mlflow = f"MLflow {fmt(self.mlflow)} {self.unit}{note}"
+            mlflow = f"{self.competitor} {fmt(self.mlflow)} {self.unit}{note}"
         else:
-            mlflow = f"MLflow not measured{note}"
+            mlflow = f"{self.competitor} not measured{note}"
         return (
             f"[{self.name}] {self.what}\n"
             f"    mlcycle {fmt(self.value)} {self.unit} | goal {self.goal_text()}: "
-            f"{'MET' if self.met else 'MISSED'} | {mlflow} | mlcycle vs MLflow: {self.ratio_text()}"
+            f"{'MET' if self.met else 'MISSED'} | {mlflow} | "
+            f"mlcycle vs {self.competitor}: {self.ratio_text()}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -219,7 +222,9 @@ def load_average() -> list[float]:
 
 def print_table(results: Sequence[Result]) -> None:
     """The final summary: one row per benchmark."""
-    header = ("benchmark", "mlcycle", "goal", "met", "MLflow", "vs MLflow")
+    rival = {r.competitor for r in results}
+    other = rival.pop() if len(rival) == 1 else "MLflow"
+    header = ("benchmark", "mlcycle", "goal", "met", other, f"vs {other}")
     rows = [
         (
             r.name,

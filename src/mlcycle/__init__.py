@@ -10,7 +10,8 @@
 >>> mlcycle.sweep(train, {"lr": (1e-4, 0.1, "log")}, n_trials=20)  # doctest: +SKIP
 """
 
-from mlcycle import datasets, models, registry  # stage namespaces; no pandas or pyarrow
+# stage namespaces; no pandas or pyarrow
+from mlcycle import datasets, deployments, models, monitoring, registry
 from mlcycle.client.autolog import autolog
 from mlcycle.client.client import Client
 from mlcycle.client.evaluation import evaluate
@@ -31,12 +32,16 @@ from mlcycle.entities import (
 )
 from mlcycle.errors import (
     AlreadyExistsError,
+    ApprovalRequiredError,
     ArtifactNotFoundError,
+    AuthenticationError,
     ConflictError,
     FilterSyntaxError,
     InvalidInputError,
     MlcycleError,
+    ModelRetiredError,
     NotFoundError,
+    PermissionDeniedError,
     RemoteError,
     SchemaOutdatedError,
     StoreError,
@@ -50,8 +55,10 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveRun",
     "AlreadyExistsError",
+    "ApprovalRequiredError",
     "ArtifactInfo",
     "ArtifactNotFoundError",
+    "AuthenticationError",
     "Client",
     "ConflictError",
     "DatasetVersion",
@@ -62,7 +69,9 @@ __all__ = [
     "LifecycleStage",
     "MetricHistory",
     "MlcycleError",
+    "ModelRetiredError",
     "NotFoundError",
+    "PermissionDeniedError",
     "Problem",
     "RemoteError",
     "Run",
@@ -80,9 +89,11 @@ __all__ = [
     "active_run",
     "autolog",
     "datasets",
+    "deployments",
     "evaluate",
     "get_client",
     "models",
+    "monitoring",
     "registry",
     "set_client",
     "start_run",

@@ -11,7 +11,12 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   ├── ValidationFailedError  data broke its validation rules and was refused
     │   └── UntrustedTypesError    a saved model holds types not trusted for loading
     ├── ConflictError              a valid request that contradicts the stored state
-    │   └── PromotionRefusedError  a model version failed its promotion gates
+    │   ├── PromotionRefusedError  a model version failed its promotion gates
+    │   └── ModelRetiredError      the model version was retired and serves no more
+    ├── AuthenticationError        missing, malformed, expired or revoked credentials
+    ├── PermissionDeniedError      the caller may not do this
+    │   └── ApprovalRequiredError  a protected change needs a second person's approval
+    ├── PredictionFailedError      the model raised while predicting (names the rows)
     ├── StoreError                 the store cannot be reached or is not usable
     │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
     └── RemoteError                a tracking server failed or could not be reached
@@ -104,6 +109,49 @@ class PromotionRefusedError(ConflictError):
         self.results = results
 
 
+class ModelRetiredError(ConflictError):
+    """The model version was retired: it is kept on record but never serves again.
+
+    ``reason`` is the retirement's reason.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, field: str | None = "version"
+    ) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
+
+
+class AuthenticationError(MlcycleError):
+    """No credentials, or credentials that are malformed, expired or revoked."""
+
+
+class PermissionDeniedError(MlcycleError):
+    """The caller is known but may not do this (their role or grants do not allow it)."""
+
+
+class ApprovalRequiredError(PermissionDeniedError):
+    """A protected change (a protected alias, a rollout to a protected deployment) needs
+    an approval by a second person; the message says how to request one."""
+
+
+class PredictionFailedError(MlcycleError):
+    """The model raised while predicting; the message names the rows (a batch chunk) and
+    the model's own error. ``chunk`` and ``rows`` (first, last) locate it when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        chunk: int | None = None,
+        rows: tuple[int, int] | None = None,
+        field: str | None = "model",
+    ) -> None:
+        super().__init__(message, field=field)
+        self.chunk = chunk
+        self.rows = rows
+
+
 class StoreError(MlcycleError):
     """The metadata store cannot be reached or used."""
 
@@ -118,12 +166,17 @@ class RemoteError(MlcycleError):
 
 __all__ = [
     "AlreadyExistsError",
+    "ApprovalRequiredError",
     "ArtifactNotFoundError",
+    "AuthenticationError",
     "ConflictError",
     "FilterSyntaxError",
     "InvalidInputError",
     "MlcycleError",
+    "ModelRetiredError",
     "NotFoundError",
+    "PermissionDeniedError",
+    "PredictionFailedError",
     "PromotionRefusedError",
     "RemoteError",
     "SchemaOutdatedError",

@@ -29,6 +29,7 @@ class Settings:
     tracking_uri: str
     artifact_uri: str
     token: str | None = None
+    auth: bool = False
 
     @classmethod
     def from_env(
@@ -37,7 +38,9 @@ class Settings:
         *,
         cwd: Path | None = None,
     ) -> Settings:
-        """Read ``MLCYCLE_TRACKING_URI``, ``MLCYCLE_ARTIFACT_URI`` and ``MLCYCLE_TOKEN``.
+        """Read ``MLCYCLE_TRACKING_URI``, ``MLCYCLE_ARTIFACT_URI``, ``MLCYCLE_TOKEN`` (the
+        remote client's bearer token) and ``MLCYCLE_AUTH`` (``1``/``true``: a server built
+        from these settings requires tokens).
 
         Defaults: SQLite at ``./.mlcycle/mlcycle.db`` and artifacts in ``./.mlcycle/artifacts``,
         relative to ``cwd`` (the current directory when not given).
@@ -50,6 +53,7 @@ class Settings:
             tracking_uri=normalize_tracking_uri(tracking),
             artifact_uri=artifacts,
             token=env.get("MLCYCLE_TOKEN") or None,
+            auth=env.get("MLCYCLE_AUTH", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
     def with_overrides(

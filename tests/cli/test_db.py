@@ -30,11 +30,21 @@ def test_gc_removes_only_what_was_deleted_long_enough_ago(cli: Cli, seeded: Seed
         "runs": 0,
         "experiments": 0,
         "older_than": "1h",
+        "retention": {
+            "retired_artifacts_deleted": [],
+            "held": [],
+            "prediction_log_partitions_deleted": [],
+            "dry_run": False,
+        },
     }
 
     time.sleep(0.01)  # deleted strictly before the cut-off
     removed = cli.ok("gc", "--older-than", "0ms", "--json").json()
-    assert removed == {"runs": 1, "experiments": 0, "older_than": "0ms"}
+    assert {k: removed[k] for k in ("runs", "experiments", "older_than")} == {
+        "runs": 1,
+        "experiments": 0,
+        "older_than": "0ms",
+    }
     assert cli("runs", "show", seeded.lr).error_line() == f"error: no run with ID '{seeded.lr}'"
     assert cli.ok("runs", "show", seeded.rf, "--json").json()["name"] == "rf"
 

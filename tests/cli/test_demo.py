@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlcycle
 import mlcycle.datasets as mds
+import mlcycle.deployments
+import mlcycle.monitoring
 import mlcycle.registry
 from mlcycle.cli import demo, output
+from mlcycle.cli.demo.shared import DEPLOYMENT, MONITOR
+from mlcycle.entities import ModelVersionStatus
 from tests.cli.conftest import Cli
 
 FAST_MODELS = {"logistic-regression-c1", "random-forest-d6", "boosting-lr0.1"}
@@ -33,16 +39,20 @@ def test_demo_fast_twice(cli: Cli) -> None:
             threshold=0.7,
         )
         runs = client.search_runs(exp.id, order_by=["metrics.roc_auc DESC"])
-        assert {r.name for r in runs} == FAST_MODELS
+        assert {r.name for r in runs} == {*FAST_MODELS, "retrained-on-fresh-data"}
+        runs_by_auc = [r for r in runs if r.name in FAST_MODELS]
         for run in runs:
             assert run.status is mlcycle.RunStatus.FINISHED
-            for key in ("roc_auc", "accuracy", "f1", "log_loss", "val_loss", "val_roc_auc"):
+            for key in ("roc_auc", "accuracy", "f1", "log_loss"):
                 assert key in run.metrics, (run.name, key)
             assert 0.7 < run.metrics["roc_auc"] <= 1.0
             assert "fairness/senior/demographic_parity_difference" in run.metrics, run.metrics
-            assert run.params["dataset"] == demo.DATASET
             files = {a.path for a in client.list_artifacts(run.id)}
             assert {"model/model.json", "evaluation/evaluation.json"} <= files, files
+            if run.name not in FAST_MODELS:
+                continue
+            assert {"val_loss", "val_roc_auc"} <= set(run.metrics)  # learning curves
+            assert run.params["dataset"] == demo.DATASET
             inputs = {i.context: i.name for i in mds.inputs_of(run.id, client=client)}
             assert inputs == {
                 "train": f"{demo.DATASET}-train",
@@ -59,39 +69,91 @@ def test_demo_fast_twice(cli: Cli) -> None:
         assert data.validation.passed
         for part in ("train", "validation", "test"):
             assert mds.get(f"{demo.DATASET}-{part}", client=client).num_rows > 100
-        # The registry stage: one version per run, the best one is the champion.
-        versions = mlcycle.registry.list_versions(demo.MODEL, client=client)
-        assert {v.run_id for v in versions} == {r.id for r in runs}
+        # The registry stage: one version per run (and one retrained); the first champion
+        # was the best run's; retraining replaced it through a canary, then it was retired.
+        versions = mlcycle.registry.list_versions(demo.MODEL, include_retired=True, client=client)
+        assert len(versions) > len(mlcycle.registry.list_versions(demo.MODEL, client=client))
+        trained = {r.id for r in runs if r.name in FAST_MODELS}
+        assert trained <= {v.run_id for v in versions}
+        replaced = next(v for v in versions if v.run_id == runs_by_auc[0].id)
+        assert replaced.status is ModelVersionStatus.RETIRED
         champion = mlcycle.registry.get_version(demo.MODEL, alias=demo.ALIAS, client=client)
-        assert champion.run_id == runs[0].id
+        assert champion.version > replaced.version
+        assert client.get_run(champion.run_id).name == "retrained-on-fresh-data"
         by_name = {r.name: r for r in runs}
         curve = client.get_metric_history(by_name["logistic-regression-c1"].id, "val_loss")
         assert len(curve) == 5  # one point per solver iteration in --fast
         assert list(curve.steps) == [1, 2, 3, 4, 5]
+        # Deployment: follows the alias; the canary went to full traffic and moved it.
+        deployment = mlcycle.deployments.get(DEPLOYMENT, client=client)
+        assert deployment.model_uri == f"models:/{demo.MODEL}@{demo.ALIAS}"
+        actions = [e.action for e in mlcycle.deployments.history(DEPLOYMENT, client=client)]
+        assert actions[0] == "create"
+        assert {"canary", "canary_complete"} <= set(actions), actions
+        assert len(mlcycle.deployments.prediction_log(DEPLOYMENT, client=client)) > 2000
+        # Monitoring: a calm window, then drift and a performance drop from the labels.
+        calm, shifted = mlcycle.monitoring.results(MONITOR, client=client)
+        assert calm.dataset_drift is False
+        assert calm.performance_drop is False
+        assert shifted.dataset_drift is True
+        assert shifted.performance_drop is True
+        assert shifted.labelled_rows == shifted.rows
+        alerts = mlcycle.monitoring.list_alerts(monitor=MONITOR, client=client)
+        assert {a.rule for a in alerts} == {"drift", "accuracy"}
+        (retrain,) = mlcycle.monitoring.retrains(MONITOR, client=client)
+        assert retrain.new_version == champion.version
+        assert all(g["passed"] for g in retrain.gates)
+        # Governance: the audit trail verifies and records the demo's steps.
+        assert client.governance.verify_audit().ok
+        audited = {e.action for e in client.governance.audit_events()}
+        for action in (
+            "experiment.create",
+            "model.promote",
+            "deployment.canary_complete",
+            "monitor.alert",
+            "model_version.retire",
+        ):
+            assert action in audited, action
 
     # The results table marks the run with the best roc_auc, and the advice is runnable.
-    best = runs[0]
+    best = runs_by_auc[0]
     assert best.id in _best_line(first.stdout)
     assert f"Best: {best.name} with roc_auc" in first.stdout
     assert f"--tracking-uri {cli.tracking_uri}" in first.stdout
     assert "runs list demo-churn" in first.stdout
     assert f"runs show {best.id}" in first.stdout
     assert "Validation passed." in first.stdout
-    assert f"Promoted version {champion.version} ({best.name}) to @champion" in first.stdout
+    assert f"Promoted version {replaced.version} ({best.name}) to @champion" in first.stdout
     assert "predictions for 5 test rows: [" in first.stdout
     assert f"models lineage {demo.MODEL} --alias champion" in first.stdout
+    out = " ".join(first.stdout.split())
+    assert "Serving churn at http://127.0.0.1:" in out
+    assert "2 alert(s), 2 with a valid signature" in out
+    assert "passed its gates; canary started" in out
+    assert f"@champion is now version {champion.version}" in out
+    assert f"Retired version {replaced.version} of {demo.MODEL}" in out
+    assert "is retired" in out  # serving the retired version is refused
+    assert "hash chain intact" in out
+    workdir = Path(cli.artifact_uri).parent / "demo"
+    assert (workdir / "drift-report.html").stat().st_size > 1000
+    assert (workdir / f"model-card-v{champion.version}.html").exists()
 
     second = cli.ok("demo", "--fast", env={"COLUMNS": "80"})  # a narrow terminal
     assert "Reusing experiment demo-churn" in second.stdout
     assert "demo-churn version 1" in second.stdout  # same data, same version
     assert "predictions for 5 test rows: [" in " ".join(second.stdout.split())  # wrapped
+    assert "Reusing deployment churn" in second.stdout
+    assert "hash chain intact" in second.stdout
     with cli.client() as client:
-        assert len(mlcycle.registry.list_versions(demo.MODEL, client=client)) == 2 * len(
-            FAST_MODELS
-        )
+        everything = mlcycle.registry.list_versions(demo.MODEL, include_retired=True, client=client)
+        assert len(everything) == 2 * (len(FAST_MODELS) + 1)
         assert len(mds.list_versions(demo.DATASET, client=client)) == 1
         mlcycle.registry.get_version(demo.MODEL, alias=demo.ALIAS, client=client)
-    all_runs = cli.ok("runs", "list", demo.EXPERIMENT, "--json").json()
+    all_runs = [
+        r
+        for r in cli.ok("runs", "list", demo.EXPERIMENT, "--json").json()
+        if demo.SESSION_TAG in r["tags"]
+    ]
     assert len(all_runs) == 2 * len(FAST_MODELS)
     sessions = {r["tags"][demo.SESSION_TAG] for r in all_runs}
     assert len(sessions) == 2

@@ -186,6 +186,42 @@ def test_no_regression_needs_the_same_eval_dataset(rclient: mlcycle.Client) -> N
         registry.promote("churn", 2)
 
 
+def _log_on(client: mlcycle.Client, data: mds.DatasetVersion, *, flipped: bool) -> int:
+    """Register a pipeline (trained on flipped labels when asked) evaluated on ``data``."""
+    frame = churn_frame(120, seed=3)
+    if flipped:
+        frame["churned"] = 1 - frame["churned"]
+    with client.start_run("churn", capture_environment=False) as run:
+        run.log_input(data, context="test")
+        run.log_metric("roc_auc", 0.9)
+        info = run.log_model(
+            churn_pipeline(frame), "model", input_example=frame[FEATURES].head(3), register="churn"
+        )
+    version = getattr(info.registered_version, "version", None)
+    assert isinstance(version, int)
+    return version
+
+
+def test_no_regression_scores_both_on_the_candidates_new_data(rclient: mlcycle.Client) -> None:
+    _problem(rclient, threshold=0.5)
+    old = mds.register("eval", churn_frame(150, seed=1))
+    new = mds.register("eval", churn_frame(150, seed=2))
+    bad = _log_on(rclient, old, flipped=True)
+    registry.promote("churn", bad)  # its own run says 0.9 on the old data
+    good = _log_on(rclient, new, flipped=False)
+    done = registry.promote("churn", good)
+    (result,) = [r for r in done.results if r.gate == "no_regression"]
+    assert "both scored on eval v2" in result.detail
+    assert result.value is not None
+    assert result.threshold is not None
+    assert result.value > 0.8 > 0.2 > result.threshold  # the champion ranks backwards
+    # The other way round: the flipped model loses on newer data, whatever its run says.
+    newer = mds.register("eval", churn_frame(150, seed=4))
+    worse = _log_on(rclient, newer, flipped=True)
+    with pytest.raises(PromotionRefusedError, match="both scored on eval v3"):
+        registry.promote("churn", worse)
+
+
 def test_lineage_and_compare(rclient: mlcycle.Client) -> None:
     train = mds.register("churn-data", pd.DataFrame({"x": [1, 2, 3]}))
     frame = churn_frame(60)

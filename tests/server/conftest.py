@@ -10,6 +10,11 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from tests.server.authlive import (  # noqa: F401 - the auth tests' fixtures
+    auth_server,
+    postgres_auth_server,
+    sqlite_auth_server,
+)
 from tests.server.live import ServerProcess
 
 

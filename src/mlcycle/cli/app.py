@@ -15,7 +15,27 @@ from typing import Annotated
 import typer
 
 import mlcycle
-from mlcycle.cli import artifacts, datasets, db, demo, evaluate, experiments, models, runs, server
+from mlcycle.cli import (
+    alerts,
+    approvals,
+    artifacts,
+    audit,
+    datasets,
+    db,
+    demo,
+    deployments,
+    evaluate,
+    experiments,
+    governance,
+    models,
+    monitors,
+    predict,
+    runs,
+    serve,
+    server,
+    tokens,
+    users,
+)
 from mlcycle.cli.context import CliState
 
 app = typer.Typer(
@@ -30,12 +50,22 @@ app.add_typer(experiments.app)
 app.add_typer(runs.app)
 app.add_typer(artifacts.app)
 app.add_typer(datasets.app)
+app.add_typer(monitors.app)
+app.add_typer(alerts.app)
 app.add_typer(models.app)
+app.add_typer(deployments.app)
 app.add_typer(db.app)
+app.add_typer(users.app)
+app.add_typer(tokens.app)
+app.add_typer(approvals.app)
+app.add_typer(audit.app)
+app.add_typer(governance.app)
 server.register(app)
+serve.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
 app.command("evaluate")(evaluate.evaluate)
+app.command("predict")(predict.predict)
 
 # The error table: exception classes that are the user's (or the environment's) problem.
 USER_ERRORS: tuple[type[Exception], ...] = (mlcycle.MlcycleError, OSError)

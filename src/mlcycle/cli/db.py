@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.governance.retirement import RetentionReport
 
 app = typer.Typer(name="db", help="Manage the metadata store.", no_args_is_help=True)
 
@@ -41,25 +43,54 @@ def gc(
             help="Only what was deleted longer ago than this: 30d, 12h, 15m, 10s, 500ms, 2w.",
         ),
     ] = "30d",
+    retired_artifacts: Annotated[
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="Delete the artifacts of model versions retired longer ago than this "
+            "(not those under legal hold).",
+        ),
+    ] = "90d",
+    prediction_logs: Annotated[
+        str,
+        typer.Option(metavar="DURATION", help="Delete prediction logs older than this."),
+    ] = "180d",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Remove deleted runs and experiments for good, with their artifacts.
+    """Remove deleted runs and experiments for good, with their artifacts; apply
+    retention to retired model versions' artifacts and to prediction logs.
 
     Only runs and experiments deleted (with `runs delete` / `experiments delete`)
     longer ago than --older-than are removed; deleting an experiment removes its runs.
+    Retention needs the store itself (it is skipped against a server).
 
-    With --json: {"runs": N, "experiments": N, "older_than": DURATION}.
+    With --json: {"runs": N, "experiments": N, "older_than": DURATION, "retention": {...}}.
 
     Example:
 
-        mlcycle gc --older-than 7d
+        mlcycle gc --older-than 7d --prediction-logs 365d
     """
-    removed = client(ctx).gc(older_than)
+    cli = client(ctx)
+    removed = cli.gc(older_than)
     runs, experiments = removed.get("runs", 0), removed.get("experiments", 0)
+    report = None
+    if not cli.settings.is_remote:
+        report = cli.governance.apply_retention(
+            retired_artifacts=retired_artifacts, prediction_logs=prediction_logs
+        )
     if as_json:
-        output.print_json({"runs": runs, "experiments": experiments, "older_than": older_than})
+        output.print_json(
+            {
+                "runs": runs,
+                "experiments": experiments,
+                "older_than": older_than,
+                "retention": None if report is None else report.to_dict(),
+            }
+        )
         return
     out = output.console()
+    if report is not None:
+        _print_retention(out, report)
     if not runs and not experiments:
         out.print(
             f"Nothing to remove: no runs or experiments were deleted more than {older_than} ago.",
@@ -72,3 +103,19 @@ def gc(
         "with their artifacts.",
         markup=False,
     )
+
+
+def _print_retention(out: Console, report: RetentionReport) -> None:
+    if report.retired_versions:
+        out.print(
+            "Deleted the artifacts of retired model versions: "
+            + ", ".join(report.retired_versions),
+            markup=False,
+        )
+    if report.held_versions:
+        out.print(f"Kept under legal hold: {', '.join(report.held_versions)}", markup=False)
+    if report.prediction_partitions:
+        out.print(
+            f"Deleted {len(report.prediction_partitions)} prediction-log partition(s).",
+            markup=False,
+        )

@@ -3,6 +3,8 @@ registered models."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -139,9 +141,14 @@ def show(
 
 
 @app.command("versions")
-def versions(ctx: typer.Context, name: Name, as_json: JsonOption = False) -> None:
-    """List the versions of model NAME, oldest first."""
-    found = registry.list_versions(name, client=client(ctx))
+def versions(
+    ctx: typer.Context,
+    name: Name,
+    all_: Annotated[bool, typer.Option("--all", help="Include retired versions.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List the versions of model NAME, oldest first (retired ones with --all)."""
+    found = registry.list_versions(name, include_retired=all_, client=client(ctx))
     if as_json:
         output.print_json([v.to_dict() for v in found])
         return
@@ -269,3 +276,70 @@ def lineage(
     ]
     rows += [(f"Input ({i.context})", f"{i.name}@{i.version}") for i in found.inputs]
     output.console().print(output.details_table(rows))
+
+
+@app.command("card")
+def card(
+    ctx: typer.Context,
+    name: Name,
+    version: VersionArg,
+    html: Annotated[bool, typer.Option("--html", help="Render HTML.")] = False,
+    md: Annotated[bool, typer.Option("--md", help="Render Markdown (the default).")] = False,
+    as_json: JsonOption = False,
+    output_path: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+    intended_use: Annotated[
+        str | None, typer.Option(help="Set the card's intended use first (the owner's words).")
+    ] = None,
+    limitations: Annotated[
+        str | None, typer.Option(help="Set the card's limitations first.")
+    ] = None,
+) -> None:
+    """The model card of a version: details, intended use and limitations, training data,
+    evaluation (overall, per slice, fairness), gates, approvals, deployments, monitoring.
+
+    Examples:
+
+        mlcycle models card churn 4 --intended-use "monthly churn scores for retention"
+        mlcycle models card churn 4 --html -o churn-v4.html
+    """
+    if html and md:
+        raise typer.BadParameter("choose one of --html and --md")
+    gov = client(ctx).governance
+    fields = {"intended_use": intended_use, "limitations": limitations}
+    if any(v is not None for v in fields.values()):
+        gov.set_card_fields(name, version, **{k: v for k, v in fields.items() if v is not None})
+    found = gov.card(name, version)
+    if as_json:
+        text = json.dumps(found.to_dict(), indent=2, default=str) + "\n"
+    else:
+        text = found.to_html() if html else found.to_markdown()
+    if output_path is None:
+        typer.echo(text)
+        return
+    output_path.write_text(text, encoding="utf-8")
+    output.err_console().print(f"Wrote the model card to {output_path}", markup=False)
+
+
+@app.command("retire")
+def retire(
+    ctx: typer.Context,
+    name: Name,
+    version: VersionArg,
+    reason: Annotated[str, typer.Option(help="Why it is retired (kept in the record).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Retire a version: it never serves again and leaves default listings, but keeps its
+    record, metrics, lineage and audit events. Refused while an alias or an active
+    deployment points at it.
+
+    Example:
+
+        mlcycle models retire churn 2 --reason "superseded by v4; drifted on region=EU"
+    """
+    v = client(ctx).governance.retire(name, version, reason=reason)
+    if as_json:
+        output.print_json(v.to_dict())
+        return
+    output.console().print(f"Retired {name} version {v.version}: {reason}", markup=False)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+import mlcycle
+import mlcycle.monitoring
 from mlcycle.cli.context import state
 
 
@@ -38,6 +40,23 @@ def server(
         float, typer.Option(help="Largest request body (JSON, metric batches) in MiB.")
     ] = 64.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    auth: Annotated[
+        bool,
+        typer.Option(
+            "--auth",
+            help="Require a token (bearer, or basic user:token) on every route but /health "
+            "and /ready, with roles and approvals. Also $MLCYCLE_AUTH=1.",
+        ),
+    ] = False,
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler", help="Also run monitors on their schedules (a background thread)."
+        ),
+    ] = False,
+    scheduler_interval: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between the monitor scheduler's checks.")
+    ] = 15.0,
 ) -> None:
     """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C.
 
@@ -49,9 +68,27 @@ def server(
     settings = (
         state(ctx).settings().with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
     )
-    config = ServerConfig(max_body_bytes=int(max_body_mib * 2**20), log_level=log_level)
-    typer.echo(f"mlcycle server on http://{host}:{port} (API docs at /docs)", err=True)
-    serve(settings, host=host, port=port, workers=workers, config=config)
+    config = ServerConfig(
+        max_body_bytes=int(max_body_mib * 2**20),
+        log_level=log_level,
+        auth=auth or settings.auth,
+    )
+    mode = "auth on" if config.auth else "auth OFF: anyone who can reach it can change anything"
+    typer.echo(f"mlcycle server on http://{host}:{port} (API docs at /docs; {mode})", err=True)
+    if not scheduler:
+        serve(settings, host=host, port=port, workers=workers, config=config)
+        return
+    # One scheduler in this process, whatever the number of workers; each run is claimed
+    # in the store first, so the schedulers of other servers on the store never repeat it.
+    with mlcycle.Client(settings=settings) as monitors_client:
+        ticker = mlcycle.monitoring.Scheduler(
+            monitors_client.monitoring, interval_s=scheduler_interval
+        ).start()
+        typer.echo(f"monitor scheduler on (checks every {scheduler_interval:g} s)", err=True)
+        try:
+            serve(settings, host=host, port=port, workers=workers, config=config)
+        finally:
+            ticker.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlcycle.artifacts.local import LocalArtifactStore
-from mlcycle.client.registry import register_model
+from mlcycle.client.registry import register_model, version_scorer
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities import (
@@ -23,6 +23,7 @@ from mlcycle.entities import (
     Task,
 )
 from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.governance.audit import StoreAuditSink
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.remote import RemoteBackend
 from mlcycle.settings import Settings
@@ -35,7 +36,10 @@ from mlcycle.tracking.system_metrics import SystemMetricsMonitor
 from mlcycle.tracking.writer import BackgroundWriter
 
 if TYPE_CHECKING:
+    from mlcycle.client.governance import GovernanceClient
     from mlcycle.datasets.service import DatasetService
+    from mlcycle.deployments.service import DeploymentService
+    from mlcycle.monitoring.service import MonitorService
     from mlcycle.registry.service import RegistryService
 
 
@@ -66,6 +70,9 @@ class Client:
         self._remote: RemoteBackend | None = None
         self._datasets: DatasetService | None = None
         self._registry: RegistryService | None = None
+        self._deployments: DeploymentService | None = None
+        self._monitoring: MonitorService | None = None
+        self._governance: GovernanceClient | None = None
         self._lock = threading.Lock()
         self._writer = BackgroundWriter()
 
@@ -84,9 +91,11 @@ class Client:
                         self._remote = remote
                         self._backend = remote
                         return remote
+                    store = open_store(self.settings.tracking_uri)
                     self._service = TrackingService(
-                        open_store(self.settings.tracking_uri),
+                        store,
                         LocalArtifactStore(self.settings.artifact_uri),
+                        audit=StoreAuditSink(store.governance),  # every change, audited
                     )
                     self._backend = self._service
         return self._backend
@@ -117,7 +126,9 @@ class Client:
             # which `import mlcycle` and the command line do not pay for until first use.
             from mlcycle.datasets.service import DatasetService
 
-            self._datasets = DatasetService(service.store.datasets, service.artifact_store)
+            self._datasets = DatasetService(
+                service.store.datasets, service.artifact_store, audit=service.audit
+            )
         return self._datasets
 
     @property
@@ -145,9 +156,81 @@ class Client:
 
             store = service.store
             self._registry = RegistryService(
-                store.registry, service, run_inputs=store.datasets.run_inputs
+                store.registry,
+                service,
+                run_inputs=store.datasets.run_inputs,
+                score=version_scorer(self),
+                audit=service.audit,
             )
         return self._registry
+
+    @property
+    def deployments(self) -> DeploymentService:
+        """The deployment service over this client's store, built on first use
+        (``mlcycle.deployments`` calls it). Needs a local or database store."""
+        if self._deployments is None:
+            registry = self.registry  # refuses a tracking server's URI or a custom backend
+            service = self._service
+            assert service is not None
+            assert isinstance(service.store, SqlStore)
+            # Deferred like the registry's: mlcycle.deployments' namespace re-exports the
+            # client layer's functions, and loading a model needs mlcycle.client.models.
+            from mlcycle.client.models import load
+            from mlcycle.deployments.resolver import RegistryResolver
+            from mlcycle.deployments.service import DeploymentService
+            from mlcycle.governance.actor import current_actor
+
+            def load_model(uri: str, trusted: Sequence[str]) -> object:
+                return load(uri, trusted=list(trusted) or None, client=self)
+
+            self._deployments = DeploymentService(
+                service.store.deployments,
+                RegistryResolver(registry, load=load_model),
+                actor=current_actor,
+                audit=service.audit,
+            )
+        return self._deployments
+
+    @property
+    def monitoring(self) -> MonitorService:
+        """Monitors on this client's deployments, their results, alerts and retraining
+        triggers, built on first use (``mlcycle.monitoring`` calls it). Needs a local or
+        database store."""
+        if self._monitoring is None:
+            self.deployments  # noqa: B018 - refuses a server URI; opens the store
+            service = self._service
+            assert service is not None
+            assert isinstance(service.store, SqlStore)
+            # Deferred: the service loads pandas and SciPy, which `import mlcycle` does not
+            # pay for.
+            from mlcycle.client.monitored import ClientDeployments
+            from mlcycle.monitoring.service import MonitorService
+            from mlcycle.monitoring.webhooks import HttpPoster
+
+            self._monitoring = MonitorService(
+                service.store.monitoring,
+                ClientDeployments(self),
+                self.registry,
+                self.datasets,
+                poster=HttpPoster(),
+                audit=service.audit,
+                retrain_env={
+                    "MLCYCLE_TRACKING_URI": self.settings.tracking_uri,
+                    "MLCYCLE_ARTIFACT_URI": self.settings.artifact_uri,
+                },
+                retrain_client=self,
+            )
+        return self._monitoring
+
+    @property
+    def governance(self) -> GovernanceClient:
+        """Users, tokens, approvals, the audit trail, model cards, retirement: over this
+        client's store, or a tracking server's governance API (``mlcycle.governance``)."""
+        if self._governance is None:
+            from mlcycle.client.governance import governance_for  # imports the registry
+
+            self._governance = governance_for(self)
+        return self._governance
 
     def close(self) -> None:
         """Write pending metrics and release the store's (or the server's) connections."""

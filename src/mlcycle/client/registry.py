@@ -9,14 +9,17 @@ the server does not serve the registry yet. The public registry API is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from mlcycle.entities import ModelVersion, RunInput
 from mlcycle.entities.models import ModelSource
-from mlcycle.errors import InvalidInputError
+from mlcycle.errors import InvalidInputError, MlcycleError
 from mlcycle.ports.registry import ModelRegistry
 
 if TYPE_CHECKING:
     from mlcycle.client.client import Client
+    from mlcycle.registry.service import TrustedScorer
 
 
 def model_registry(client: Client) -> ModelRegistry | None:
@@ -49,3 +52,34 @@ def resolve_registered_model(
             field="uri",
         )
     return registry.resolve(name, version=version, alias=alias)
+
+
+def version_scorer(client: Client) -> TrustedScorer:
+    """Score a model version on a dataset version, for the promotion gates that compare two
+    versions on the same data: loads both through ``client`` and evaluates the model on the
+    data's target (the version's experiment's target) without logging anything. None when
+    it cannot (a model that does not load, data without the target, a metric not computed).
+    """
+
+    def score(
+        version: ModelVersion, data: RunInput, metric: str, trusted: Sequence[str]
+    ) -> float | None:
+        # Deferred: evaluation and model loading pull in pandas and scikit-learn.
+        from mlcycle.client.datasets import get as get_dataset
+        from mlcycle.client.evaluation import evaluate
+
+        try:
+            run = client.get_run(version.run_id)
+            target = client.get_experiment(run.experiment_id).problem.target
+            frame = get_dataset(data.name, data.version, client=client).load()
+            if target is None or target not in frame.columns:
+                return None
+            result = evaluate(
+                version.uri, frame, target=target, trusted=trusted, log=False, client=client
+            )
+        except MlcycleError:
+            return None
+        value = result.metrics.get(metric)
+        return float(value) if isinstance(value, int | float) else None
+
+    return score

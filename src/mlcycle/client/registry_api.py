@@ -112,9 +112,12 @@ def register(
     )
 
 
-def list_versions(name: str, *, client: Client | None = None) -> list[ModelVersion]:
-    """Every version of ``name``, oldest first. Raises NotFoundError naming the model."""
-    return _registry(client).list_versions(name)
+def list_versions(
+    name: str, *, include_retired: bool = False, client: Client | None = None
+) -> list[ModelVersion]:
+    """The versions of ``name``, oldest first (retired ones only with
+    ``include_retired``). Raises NotFoundError naming the model."""
+    return _registry(client).list_versions(name, include_retired=include_retired)
 
 
 def get_version(

@@ -59,6 +59,7 @@ from mlcycle.errors import (
     ValidationFailedError,
 )
 from mlcycle.ids import new_id
+from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.datasets import DatasetFiles, DatasetRepository
 from mlcycle.tracking.validation import check_key, tag_text
 from mlcycle.types import Clock, IdFactory
@@ -154,9 +155,11 @@ class DatasetService:
         profile_settings: ProfileSettings | None = None,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         threads: int | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.repository = repository
         self.files = files
+        self.audit = audit
         self.clock = clock
         self.new_id = new_id
         self.profile_settings = profile_settings
@@ -372,13 +375,19 @@ class DatasetService:
     ) -> DatasetVersion:
         for attempt in range(_ATTEMPTS):
             try:
-                return self.repository.create_version(
+                created = self.repository.create_version(
                     version,
                     parent_ids=new.parents,
                     transform=new.transform,
                     fingerprint=fingerprint,
                     validation=None if new.report is None else self._record(version.id, new.report),
                 )
+                self._audit_event(
+                    "dataset_version.create",
+                    f"dataset:{created.name}/{created.version}",
+                    {"digest": created.digest, "parents": list(new.parents)},
+                )
+                return created
             except (ConflictError, AlreadyExistsError):
                 # Another writer registered into this dataset at the same moment: if it
                 # stored this very content, that version is the answer (with this call's
@@ -622,19 +631,27 @@ class DatasetService:
 
     def delete(self, name: str, version: int | None = None) -> None:
         """Soft-delete a version, or the whole dataset when ``version`` is None."""
+        target = f"dataset:{name}" if version is None else f"dataset:{name}/{version}"
         if version is None:
             self.repository.set_dataset_stage(name, LifecycleStage.DELETED, self.clock())
-            return
-        found = self.repository.get_version(name, version, include_deleted=True)
-        self.repository.set_version_stage(found.id, LifecycleStage.DELETED, self.clock())
+        else:
+            found = self.repository.get_version(name, version, include_deleted=True)
+            self.repository.set_version_stage(found.id, LifecycleStage.DELETED, self.clock())
+        self._audit_event("dataset.delete", target, {"lifecycle_stage": "deleted"})
 
     def restore(self, name: str, version: int | None = None) -> None:
         """Undo :meth:`delete`."""
+        target = f"dataset:{name}" if version is None else f"dataset:{name}/{version}"
         if version is None:
             self.repository.set_dataset_stage(name, LifecycleStage.ACTIVE, None)
-            return
-        found = self.repository.get_version(name, version, include_deleted=True)
-        self.repository.set_version_stage(found.id, LifecycleStage.ACTIVE, None)
+        else:
+            found = self.repository.get_version(name, version, include_deleted=True)
+            self.repository.set_version_stage(found.id, LifecycleStage.ACTIVE, None)
+        self._audit_event("dataset.restore", target, {"lifecycle_stage": "active"})
+
+    def _audit_event(self, action: str, target: str, after: Mapping[str, object]) -> None:
+        if self.audit is not None:
+            self.audit.record(action, target, after=after)
 
     def set_tags(self, version: DatasetVersion, tags: Mapping[str, object]) -> None:
         clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}

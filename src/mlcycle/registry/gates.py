@@ -36,6 +36,10 @@ from mlcycle.errors import InvalidInputError
 TRAINING_CONTEXTS = frozenset({"train", "training"})
 
 
+#: Scores a version's model on a dataset version for a metric (None: it cannot).
+Scorer = Callable[[ModelVersion, RunInput, str], "float | None"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class GateContext:
     """What a gate sees: the candidate version with its run, experiment and inputs, and
@@ -50,6 +54,7 @@ class GateContext:
     champion_run: Run | None = None
     champion_inputs: tuple[RunInput, ...] = ()
     load_model: Callable[[ModelVersion], Any] | None = None
+    score: Scorer | None = None
 
     @property
     def problem(self) -> Problem:
@@ -116,7 +121,9 @@ class NoRegressionGate:
     ``tolerance``, both measured on the same evaluation dataset version.
 
     When neither run logged evaluation inputs the metrics are compared as they are (the
-    detail says so); when both did but share no dataset version, the gate fails.
+    detail says so). When both did but share no dataset version (a version retrained on
+    data the champion never saw), both models are scored on the candidate's evaluation
+    data when the registry can load them (``GateContext.score``); otherwise the gate fails.
     """
 
     tolerance: float = 0.0
@@ -143,6 +150,9 @@ class NoRegressionGate:
         ours, theirs = eval_inputs(context.inputs), eval_inputs(context.champion_inputs)
         note = ""
         if ours and theirs and not ours & theirs:
+            rescored = self._on_candidate_data(context, metric)
+            if rescored is not None:
+                return rescored
             return GateResult(
                 gate=self.name,
                 passed=False,
@@ -176,6 +186,31 @@ class NoRegressionGate:
             threshold=floor,
             detail=f"{metric} = {value:.6g} vs {base:.6g} of the {context.alias} "
             f"(version {champion.version}), tolerance {self.tolerance:g}{note}",
+        )
+
+    def _on_candidate_data(self, context: GateContext, metric: str) -> GateResult | None:
+        """Both versions scored on the candidate's evaluation data (the world may have
+        moved since the champion was evaluated); None when they cannot be scored."""
+        champion, score = context.champion, context.score
+        if champion is None or score is None:
+            return None
+        data = next((i for i in context.inputs if i.context.lower() not in TRAINING_CONTEXTS), None)
+        if data is None:
+            return None
+        value, base = score(context.candidate, data, metric), score(champion, data, metric)
+        if value is None or base is None:
+            return None
+        maximize = context.problem.direction is Direction.MAXIMIZE
+        floor = base - self.tolerance if maximize else base + self.tolerance
+        passed = value >= floor if maximize else value <= floor
+        return GateResult(
+            gate=self.name,
+            passed=passed,
+            value=value,
+            threshold=floor,
+            detail=f"{metric} = {value:.6g} vs {base:.6g} of the {context.alias} "
+            f"(version {champion.version}), both scored on {data.name} v{data.version}, "
+            f"tolerance {self.tolerance:g}",
         )
 
 

@@ -23,17 +23,21 @@ from mlcycle.entities import (
     RunInput,
     VersionComparison,
 )
+from mlcycle.entities.governance import RETIRED_REASON_TAG, ApprovalKind
 from mlcycle.entities.models import ModelSource
 from mlcycle.errors import (
     ArtifactNotFoundError,
     InvalidInputError,
+    ModelRetiredError,
     NotFoundError,
     PromotionRefusedError,
 )
 from mlcycle.ids import new_id
+from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.backend import TrackingBackend
+from mlcycle.ports.governance import ChangeGuard
 from mlcycle.ports.registry import RegistryRepository
-from mlcycle.registry.gates import GateContext, GateLike, as_gate, default_gates
+from mlcycle.registry.gates import GateContext, GateLike, Scorer, as_gate, default_gates
 from mlcycle.types import Clock, IdFactory
 
 MANIFEST_FILE = "model.json"
@@ -43,6 +47,8 @@ _RESERVED_ALIASES = frozenset({"latest"})
 
 RunInputs = Callable[[str], Sequence[RunInput]]
 ModelLoader = Callable[[ModelVersion], Any]
+#: Scores a version on a dataset version for a metric, trusting the extra types named.
+TrustedScorer = Callable[[ModelVersion, RunInput, str, Sequence[str]], "float | None"]
 
 
 def check_name(name: object) -> str:
@@ -83,6 +89,9 @@ class RegistryService:
         *,
         run_inputs: RunInputs | None = None,
         load_model: ModelLoader | None = None,
+        score: TrustedScorer | None = None,
+        audit: AuditSink | None = None,
+        guard: ChangeGuard | None = None,
         clock: Clock = system_clock,
         new_id: IdFactory = new_id,
     ) -> None:
@@ -90,8 +99,26 @@ class RegistryService:
         self.tracking = tracking
         self._run_inputs = run_inputs
         self._load_model = load_model
+        self._score = score
+        self.audit = audit
+        self.guard = guard
         self._clock = clock
         self._new_id = new_id
+
+    def _record(
+        self,
+        action: str,
+        target: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        if self.audit is not None:
+            self.audit.record(action, target, before=before, after=after)
+
+    def _guard_alias(self, name: str, alias: str, version: int) -> None:
+        """Ask governance whether moving a (protected) alias was approved."""
+        if self.guard is not None:
+            self.guard.require(ApprovalKind.ALIAS, name, "set_alias", version=version, alias=alias)
 
     # -- models -----------------------------------------------------------------------------
 
@@ -112,7 +139,9 @@ class RegistryService:
             created_at=now,
             updated_at=now,
         )
-        return self.repository.create_model(model, model_id=self._new_id())
+        created = self.repository.create_model(model, model_id=self._new_id())
+        self._record("model.create", f"model:{created.name}", after=_model_dict(created))
+        return created
 
     def get_model(self, name: str) -> RegisteredModel:
         return self.repository.get_model(name)
@@ -134,13 +163,80 @@ class RegistryService:
         owner: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> RegisteredModel:
+        before = self.repository.get_model(name) if self.audit is not None else None
         if tags:
             self.repository.set_model_tags(name, {str(k): str(v) for k, v in tags.items()})
-        return self.repository.update_model(
+        updated = self.repository.update_model(
             name, updated_at=self._clock(), description=description, owner=owner
         )
+        if before is not None:
+            self._record("model.update", f"model:{name}", _model_dict(before), _model_dict(updated))
+        return updated
+
+    def rename_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Give a registered model a new name (its versions and aliases go with it)."""
+        renamed = self.repository.rename_model(name, check_name(new_name), updated_at=self._clock())
+        self._record(
+            "model.rename", f"model:{renamed.name}", {"name": name}, {"name": renamed.name}
+        )
+        return renamed
+
+    def delete_model(self, name: str) -> None:
+        """Remove a registered model with every version, alias and tag, for good."""
+        self.repository.delete_model(name)
+        self._record("model.delete", f"model:{name}", before={"name": name})
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        self.repository.delete_model_tag(name, key)
 
     # -- versions ---------------------------------------------------------------------------
+
+    def add_version(
+        self,
+        name: str,
+        source: ModelSource,
+        *,
+        flavor: str | None = None,
+        signature: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        """Record the model at ``source`` as the next version of ``name`` (created when
+        missing) with the flavor and signature given, without reading an mlcycle manifest:
+        for models packaged by other tools (the MLflow-compatible API registers MLflow
+        models this way). :meth:`register` is the checked path for mlcycle's own models.
+        """
+        now = self._clock()
+        version = ModelVersion(
+            name=check_name(name),
+            version=0,
+            run_id=source.run_id,
+            artifact_path=source.artifact_path,
+            flavor=flavor,
+            signature=signature,
+            status=ModelVersionStatus.READY,
+            description=description,
+            tags={str(k): str(v) for k, v in (tags or {}).items()},
+            created_at=now,
+            updated_at=now,
+        )
+        created = self.repository.create_version(
+            version, model_id=self._new_id(), version_id=self._new_id()
+        )
+        self._record(
+            "model_version.create",
+            f"model:{created.name}/{created.version}",
+            after=created.to_dict(),
+        )
+        return created
+
+    def delete_version(self, name: str, version: int) -> None:
+        """Remove one version with its aliases and tags, for good."""
+        self.repository.delete_version(name, check_version(version), updated_at=self._clock())
+        self._record("model_version.delete", f"model:{name}/{version}", before={"version": version})
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        self.repository.delete_version_tag(name, check_version(version), key)
 
     def register(
         self,
@@ -172,9 +268,15 @@ class RegistryService:
             created_at=now,
             updated_at=now,
         )
-        return self.repository.create_version(
+        created = self.repository.create_version(
             version, model_id=self._new_id(), version_id=self._new_id()
         )
+        self._record(
+            "model_version.create",
+            f"model:{created.name}/{created.version}",
+            after=created.to_dict(),
+        )
+        return created
 
     def _manifest(self, source: ModelSource) -> dict[str, Any]:
         path = f"{source.artifact_path.strip('/')}/{MANIFEST_FILE}"
@@ -196,8 +298,13 @@ class RegistryService:
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.repository.get_version(name, check_version(version))
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        return self.repository.list_versions(name)
+    def list_versions(self, name: str, *, include_retired: bool = False) -> list[ModelVersion]:
+        """The versions of ``name``, oldest first; retired ones only with
+        ``include_retired`` (they keep their record)."""
+        found = self.repository.list_versions(name)
+        if include_retired:
+            return found
+        return [v for v in found if v.status != ModelVersionStatus.RETIRED]
 
     def resolve_version(
         self, name: str, *, version: int | None = None, alias: str | None = None
@@ -209,12 +316,34 @@ class RegistryService:
             return self.repository.alias_version(name, alias)
         if version is not None:
             return self.get_version(name, version)
-        return self.repository.latest_version(name)
+        latest = self.repository.latest_version(name)
+        if latest.status == ModelVersionStatus.RETIRED:  # the latest that may still serve
+            serving = [
+                v
+                for v in self.repository.list_versions(name)
+                if v.status not in (ModelVersionStatus.RETIRED, ModelVersionStatus.FAILED)
+            ]
+            if serving:
+                return serving[-1]
+        return latest
 
     def resolve(
         self, name: str, *, version: int | None = None, alias: str | None = None
     ) -> ModelSource:
-        return self.resolve_version(name, version=version, alias=alias).source
+        """The model files behind a version, alias or the latest version, for loading.
+
+        Raises ModelRetiredError for a retired version (it never serves again).
+        """
+        found = self.resolve_version(name, version=version, alias=alias)
+        if found.status == ModelVersionStatus.RETIRED:
+            reason = found.tags.get(RETIRED_REASON_TAG)
+            raise ModelRetiredError(
+                f"version {found.version} of {name!r} was retired"
+                + (f": {reason}" if reason else "")
+                + "; it is kept on record but does not serve",
+                reason=reason,
+            )
+        return found.source
 
     def set_status(self, name: str, version: int, status: ModelVersionStatus | str) -> ModelVersion:
         """Set a version's status; a version turning FAILED or RETIRED loses its aliases."""
@@ -229,7 +358,16 @@ class RegistryService:
         if not new.can_hold_alias:
             for alias in current.aliases:
                 self.repository.delete_alias(name, alias)
-        return self.repository.update_version(name, version, updated_at=self._clock(), status=new)
+        updated = self.repository.update_version(
+            name, version, updated_at=self._clock(), status=new
+        )
+        self._record(
+            "model_version.status",
+            f"model:{name}/{version}",
+            {"status": current.status.value, "aliases": list(current.aliases)},
+            {"status": updated.status.value, "aliases": list(updated.aliases)},
+        )
+        return updated
 
     def update_version(
         self,
@@ -239,13 +377,22 @@ class RegistryService:
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersion:
+        before = self.get_version(name, version) if self.audit is not None else None
         if tags:
             self.repository.set_version_tags(
                 name, version, {str(k): str(v) for k, v in tags.items()}
             )
-        return self.repository.update_version(
+        updated = self.repository.update_version(
             name, check_version(version), updated_at=self._clock(), description=description
         )
+        if before is not None:
+            self._record(
+                "model_version.update",
+                f"model:{name}/{version}",
+                {"description": before.description, "tags": dict(before.tags)},
+                {"description": updated.description, "tags": dict(updated.tags)},
+            )
+        return updated
 
     # -- aliases ----------------------------------------------------------------------------
 
@@ -257,7 +404,9 @@ class RegistryService:
         alias = check_alias(alias)
         target = self.get_version(name, version)
         self._check_can_hold(target, alias)
-        self.repository.set_alias(name, alias, target.version, at=self._clock())
+        self._guard_alias(name, alias, target.version)
+        previous = self.repository.set_alias(name, alias, target.version, at=self._clock())
+        self._record("model.alias", f"model:{name}", {alias: previous}, {alias: target.version})
         return self.repository.get_version(name, target.version)
 
     @staticmethod
@@ -270,7 +419,10 @@ class RegistryService:
             )
 
     def delete_alias(self, name: str, alias: str) -> None:
+        before = self.repository.alias_version(name, alias) if self.audit is not None else None
         self.repository.delete_alias(name, alias)
+        if before is not None:
+            self._record("model.alias_delete", f"model:{name}", {alias: before.version}, None)
 
     # -- promotion --------------------------------------------------------------------------
 
@@ -286,6 +438,7 @@ class RegistryService:
         force: bool = False,
         reason: str | None = None,
         load_model: ModelLoader | None = None,
+        trusted: Sequence[str] = (),
     ) -> Promotion:
         """Check the gates, store every result with the version, and move ``alias`` to
         ``version`` when all pass (or when ``force`` is given with a ``reason``).
@@ -303,7 +456,7 @@ class RegistryService:
         checks = (default_gates(tolerance) if defaults else []) + [
             as_gate(g) for g in (gates or [])
         ]
-        context = self._context(candidate, alias, load_model or self._load_model)
+        context = self._context(candidate, alias, load_model or self._load_model, trusted)
         now = self._clock()
         results = []
         for gate in checks:
@@ -328,6 +481,11 @@ class RegistryService:
         self.repository.add_gate_results(
             name, candidate.version, stored, ids=[self._new_id() for _ in stored]
         )
+        self._record(
+            "model_version.gates",
+            f"model:{name}/{candidate.version}",
+            after={"alias": alias, "results": [r.to_dict() for r in stored]},
+        )
         if failed and not force:
             reasons = "; ".join(f"{r.gate}: {r.detail}" for r in failed)
             raise PromotionRefusedError(
@@ -335,7 +493,14 @@ class RegistryService:
                 f"{len(failed)} gate(s) failed - {reasons}",
                 results=list(stored),
             )
+        self._guard_alias(name, alias, candidate.version)
         previous = self.repository.set_alias(name, alias, candidate.version, at=now)
+        self._record(
+            "model.promote",
+            f"model:{name}",
+            {alias: previous},
+            {alias: candidate.version, "forced": forced, "reason": reason if forced else None},
+        )
         return Promotion(
             name=name,
             version=candidate.version,
@@ -346,8 +511,53 @@ class RegistryService:
             reason=reason.strip() if forced and reason else None,
         )
 
+    def check_gates(
+        self,
+        name: str,
+        version: int,
+        alias: str = "champion",
+        *,
+        reason: str | None = None,
+        trusted: Sequence[str] = (),
+    ) -> list[GateResult]:
+        """Run the default promotion gates for ``version`` against the version ``alias``
+        points at now and store the results with the version; the alias does not move.
+
+        ``trusted`` names extra types the models may hold, for gates that score them.
+        """
+        alias = check_alias(alias)
+        candidate = self.get_version(name, version)
+        context = self._context(candidate, alias, self._load_model, trusted)
+        now = self._clock()
+        results = [
+            GateResult(
+                gate=r.gate,
+                passed=r.passed,
+                value=r.value,
+                threshold=r.threshold,
+                detail=r.detail,
+                alias=alias,
+                reason=reason,
+                created_at=now,
+            )
+            for r in (gate.check(context) for gate in default_gates())
+        ]
+        self.repository.add_gate_results(
+            name, candidate.version, results, ids=[self._new_id() for _ in results]
+        )
+        self._record(
+            "model_version.gates",
+            f"model:{name}/{candidate.version}",
+            after={"alias": alias, "results": [r.to_dict() for r in results]},
+        )
+        return results
+
     def _context(
-        self, candidate: ModelVersion, alias: str, load_model: ModelLoader | None
+        self,
+        candidate: ModelVersion,
+        alias: str,
+        load_model: ModelLoader | None,
+        trusted: Sequence[str] = (),
     ) -> GateContext:
         run = self.tracking.get_run(candidate.run_id)
         champion = champion_run = None
@@ -372,6 +582,7 @@ class RegistryService:
             champion_run=champion_run,
             champion_inputs=champion_inputs,
             load_model=load_model,
+            score=_with_trust(self._score, trusted),
         )
 
     def _experiment(self, experiment_id: str) -> Experiment | None:
@@ -419,3 +630,23 @@ class RegistryService:
             metrics=metrics,
             inputs=(a.inputs, b.inputs),
         )
+
+
+def _model_dict(model: RegisteredModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "description": model.description,
+        "owner": model.owner,
+        "tags": dict(model.tags),
+    }
+
+
+def _with_trust(score: TrustedScorer | None, trusted: Sequence[str]) -> Scorer | None:
+    if score is None:
+        return None
+    scorer = score
+
+    def bound(version: ModelVersion, data: RunInput, metric: str) -> float | None:
+        return scorer(version, data, metric, trusted)
+
+    return bound

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body-mib", type=float, default=64.0)
     parser.add_argument("--graceful-timeout", type=float, default=30.0)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--auth", action="store_true", help="require a token on every route")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env().with_overrides(
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
             max_body_bytes=int(args.max_body_mib * MiB),
             graceful_shutdown_s=args.graceful_timeout,
             log_level=args.log_level,
+            auth=args.auth,
         )
         serve(settings, host=args.host, port=args.port, workers=args.workers, config=config)
     except MlcycleError as exc:

@@ -19,13 +19,15 @@ from mlcycle import __version__
 from mlcycle.artifacts.local import LocalArtifactStore
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors
+from mlcycle.server.auth import AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
+from mlcycle.server.governance_state import governance_state
 from mlcycle.server.middleware import RequestContext
-from mlcycle.server.routes import artifacts, experiments, metrics, ops, runs
+from mlcycle.server.mlflow import mlflow_context, mlflow_router
+from mlcycle.server.routes import artifacts, experiments, governance, metrics, ops, runs
 from mlcycle.server.telemetry import Telemetry
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import open_store
-from mlcycle.tracking.service import TrackingService
 
 _DESCRIPTION = """\
 The mlcycle tracking server: experiments, runs, params, metrics, tags and artifacts over
@@ -53,12 +55,17 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         )
     telemetry = Telemetry()
 
+    auth = config.auth or settings.auth
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         store = await run_in_threadpool(open_store, settings.tracking_uri)
-        service = TrackingService(store, LocalArtifactStore(settings.artifact_uri))
+        files = LocalArtifactStore(settings.artifact_uri)
+        # the tracking service ("service"), governance and the registry, all audited
+        governed = await run_in_threadpool(governance_state, store, files, auth=auth)
+        mlflow = mlflow_context(governed["service"], governed["registry"], store)
         try:
-            yield {"service": service, "store": store, "telemetry": telemetry}
+            yield {**governed, "store": store, "telemetry": telemetry, "mlflow": mlflow}
         finally:
             store.close()
 
@@ -70,10 +77,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[authorization()] if auth else None,
     )
     errors.install(app)
-    for module in (experiments, runs, metrics, artifacts, ops):
+    for module in (experiments, runs, metrics, artifacts, ops, governance):
         app.include_router(module.router)
+    app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
+    if auth:
+        app.add_middleware(AuthMiddleware)  # inside RequestContext: 401s get request IDs
     app.add_middleware(RequestContext, telemetry=telemetry, config=config)
     return app
 

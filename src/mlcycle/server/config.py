@@ -32,6 +32,8 @@ class ServerConfig:
     max_artifact_bytes: int | None = None
     graceful_shutdown_s: float = 30.0
     log_level: str = "info"
+    #: require a token on every route but /health and /ready (``mlcycle server --auth``)
+    auth: bool = False
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:

@@ -6,6 +6,9 @@ same class the local store would have raised::
 
     NotFoundError (ArtifactNotFoundError)        404
     AlreadyExistsError, ConflictError            409
+    ModelRetiredError                            410
+    AuthenticationError                          401   (with WWW-Authenticate)
+    PermissionDeniedError (ApprovalRequired)     403
     InvalidInputError (FilterSyntaxError)        400   (422 for request validation)
     StoreError (SchemaOutdatedError)             503
     RemoteError                                  502
@@ -26,11 +29,14 @@ from starlette.responses import Response
 
 from mlcycle.errors import (
     AlreadyExistsError,
+    AuthenticationError,
     ConflictError,
     FilterSyntaxError,
     InvalidInputError,
     MlcycleError,
+    ModelRetiredError,
     NotFoundError,
+    PermissionDeniedError,
     RemoteError,
     StoreError,
 )
@@ -41,10 +47,16 @@ STATUS: dict[type[MlcycleError], int] = {
     NotFoundError: 404,
     AlreadyExistsError: 409,
     ConflictError: 409,
+    ModelRetiredError: 410,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
     InvalidInputError: 400,
     StoreError: 503,
     RemoteError: 502,
 }
+
+#: Sent with every 401: the schemes a client may answer with.
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="mlcycle", Basic realm="mlcycle"'}
 
 #: Error ``type`` of HTTP-level failures that are not raised by mlcycle code.
 _HTTP_TYPES = {404: "NotFoundError", 500: "InternalError"}
@@ -74,6 +86,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _described(404, "Unknown ID, name or path"),
     409: _described(409, "Already exists, or conflicts with the stored state"),
     413: _described(413, "Request body larger than the limit"),
+    401: _described(401, "Missing, malformed, expired or revoked token (auth enabled)"),
+    403: _described(403, "The caller's role or grants do not allow this (auth enabled)"),
     422: _described(422, "Request does not match the schema (names the field)"),
     503: _described(503, "The store cannot be reached or needs `mlcycle db upgrade`"),
 }
@@ -129,6 +143,7 @@ async def _mlcycle_error(request: Request, exc: Exception) -> Response:
         field=exc.field,
         position=exc.position if isinstance(exc, FilterSyntaxError) else None,
         request_id=_request_id(request) if status >= 500 else None,
+        headers=WWW_AUTHENTICATE if status == 401 else None,
     )
 
 

@@ -28,7 +28,10 @@ access_logger = logging.getLogger("mlcycle.server.access")
 logger = logging.getLogger("mlcycle.server")
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
-_ARTIFACT_UPLOAD = re.compile(r"^/api/v1/runs/[^/]+/artifacts/.")
+# artifact uploads (ours, and MLflow's artifact proxy) stream, so they have their own limit
+_ARTIFACT_UPLOAD = re.compile(
+    r"^/api/v1/runs/[^/]+/artifacts/.|^/(?:ajax-)?api/2\.0/mlflow-artifacts/artifacts/."
+)
 
 
 def _too_large(limit: int) -> str:

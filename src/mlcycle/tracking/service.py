@@ -28,6 +28,7 @@ from mlcycle.entities import (
 from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.ids import new_id
 from mlcycle.ports.artifacts import ArtifactStore
+from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.store import TrackingStore
 from mlcycle.search import Filter, OrderBy, parse_filter, parse_order_by
 from mlcycle.tracking.downsample import downsample
@@ -93,11 +94,24 @@ class TrackingService:
         *,
         clock: Clock = system_clock,
         new_id: IdFactory = new_id,
+        audit: AuditSink | None = None,
     ) -> None:
         self.store = store
         self.artifact_store = artifacts
         self.clock = clock
         self.new_id = new_id
+        self.audit = audit
+
+    def _record(
+        self,
+        action: str,
+        target: str,
+        before: Mapping[str, object] | None = None,
+        after: Mapping[str, object] | None = None,
+    ) -> None:
+        """One audit event per state change (experiments, run status, deletions)."""
+        if self.audit is not None:
+            self.audit.record(action, target, before=before, after=after)
 
     # -- experiments -------------------------------------------------------------------
 
@@ -114,7 +128,7 @@ class TrackingService:
             check_key(k, field="tag key"): tag_text(k, v) for k, v in (tags or {}).items()
         }
         now = self.clock()
-        return self.store.experiments.create(
+        created = self.store.experiments.create(
             Experiment(
                 id=self.new_id(),
                 name=name,
@@ -125,6 +139,8 @@ class TrackingService:
                 updated_at=now,
             )
         )
+        self._record("experiment.create", f"experiment:{created.id}", None, {"name": created.name})
+        return created
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         return self.store.experiments.get(experiment_id)
@@ -173,30 +189,57 @@ class TrackingService:
     ) -> Experiment:
         if name is not None:
             check_name(name, field="name")
-        return self.store.experiments.update(
+        before = self.store.experiments.get(experiment_id) if self.audit is not None else None
+        updated = self.store.experiments.update(
             experiment_id,
             updated_at=self.clock(),
             name=name,
             description=description,
             problem=problem,
         )
+        if before is not None:
+            self._record(
+                "experiment.update",
+                f"experiment:{experiment_id}",
+                {"name": before.name, "description": before.description},
+                {"name": updated.name, "description": updated.description},
+            )
+        return updated
 
     def set_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
         clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}
         if clean:
             self.store.experiments.set_tags(experiment_id, clean)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove one tag of an experiment (NotFoundError when it has no such tag)."""
+        self.store.experiments.delete_tag(experiment_id, key)
+
     def delete_experiment(self, experiment_id: str) -> Experiment:
         """Soft-delete an experiment (its runs go with it at ``gc``); restore undoes it."""
         now = self.clock()
-        return self.store.experiments.update(
+        deleted = self.store.experiments.update(
             experiment_id, updated_at=now, lifecycle_stage=LifecycleStage.DELETED, deleted_at=now
         )
+        self._record(
+            "experiment.delete",
+            f"experiment:{experiment_id}",
+            {"name": deleted.name, "lifecycle_stage": LifecycleStage.ACTIVE.value},
+            {"name": deleted.name, "lifecycle_stage": deleted.lifecycle_stage.value},
+        )
+        return deleted
 
     def restore_experiment(self, experiment_id: str) -> Experiment:
-        return self.store.experiments.update(
+        restored = self.store.experiments.update(
             experiment_id, updated_at=self.clock(), lifecycle_stage=LifecycleStage.ACTIVE
         )
+        self._record(
+            "experiment.restore",
+            f"experiment:{experiment_id}",
+            {"name": restored.name, "lifecycle_stage": LifecycleStage.DELETED.value},
+            {"name": restored.name, "lifecycle_stage": restored.lifecycle_stage.value},
+        )
+        return restored
 
     # -- runs --------------------------------------------------------------------------
 
@@ -239,6 +282,12 @@ class TrackingService:
             )
         self.store.metrics.compact(run_id)
         self.store.runs.update(run_id, status=status, end_time=self.clock(), error=error)
+        self._record(
+            "run.status",
+            f"run:{run_id}",
+            {"status": RunStatus.RUNNING.value},
+            {"status": status.value, "error": error},
+        )
 
     def update_run(
         self, run_id: str, *, name: str | None = None, description: str | None = None
@@ -317,9 +366,13 @@ class TrackingService:
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self.store.runs.set_stage(run_ids, LifecycleStage.DELETED, self.clock())
+        for run_id in run_ids:
+            self._record("run.delete", f"run:{run_id}", None, {"lifecycle_stage": "deleted"})
 
     def restore_runs(self, run_ids: Sequence[str]) -> None:
         self.store.runs.set_stage(run_ids, LifecycleStage.ACTIVE, None)
+        for run_id in run_ids:
+            self._record("run.restore", f"run:{run_id}", None, {"lifecycle_stage": "active"})
 
     def child_run_ids(self, run_id: str) -> list[str]:
         return self.store.runs.ids(parent_id=run_id)
@@ -387,4 +440,11 @@ class TrackingService:
             self.artifact_store.delete_prefix(f"runs/{run_id}")
         self.store.runs.purge(ordered)
         self.store.experiments.purge(experiment_ids)
+        if ordered or experiment_ids:
+            self._record(
+                "gc.purge",
+                "store",
+                None,
+                {"runs": ordered, "experiments": list(experiment_ids)},
+            )
         return {"runs": len(ordered), "experiments": len(experiment_ids)}

@@ -13,6 +13,7 @@ interrupted with Ctrl-C.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -23,10 +24,14 @@ from rich.markup import escape
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
 from mlcycle.cli.demo.data import load_data
+from mlcycle.cli.demo.deployment import deploy
 from mlcycle.cli.demo.evaluation import show_results
+from mlcycle.cli.demo.monitoring import monitor
 from mlcycle.cli.demo.next_steps import next_steps
 from mlcycle.cli.demo.problem import ensure_experiment
 from mlcycle.cli.demo.registry import promote_best
+from mlcycle.cli.demo.retirement import retire
+from mlcycle.cli.demo.retraining import retraining
 from mlcycle.cli.demo.shared import (
     ALIAS,
     DATASET,
@@ -66,6 +71,10 @@ def stages() -> list[Stage]:
         Stage("Training", train_models),
         Stage("Evaluation", show_results),
         Stage("Registry", promote_best),
+        Stage("Deployment", deploy),
+        Stage("Monitoring", monitor),
+        Stage("Retraining", retraining),
+        Stage("Retirement", retire),
         Stage("Next steps", next_steps),
     ]
 
@@ -118,6 +127,7 @@ def run_stages(demo_state: DemoState, steps: Sequence[Stage]) -> None:
         f"Artifacts: {escape(settings.artifact_uri)}[/]"
     )
     demo_state.workdir.mkdir(parents=True, exist_ok=True)
+    demo_state.notes["started_ms"] = int(time.time() * 1000)
     try:
         for number, stage in enumerate(steps, 1):
             out.print()

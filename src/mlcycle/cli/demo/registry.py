@@ -9,6 +9,7 @@ from rich.markup import escape
 import mlcycle
 import mlcycle.models
 import mlcycle.registry
+from mlcycle.cli.demo.retirement import model_card
 from mlcycle.cli.demo.shared import ALIAS, MODEL, DemoState
 
 
@@ -37,6 +38,7 @@ def promote_best(s: DemoState) -> None:
         s.console.print(outcome)
         if "Promoted" in outcome:
             s.champion = version
+            model_card(s, version, "Model card of the first champion")
     try:
         champion = mlcycle.registry.get_version(MODEL, alias=ALIAS, client=s.client)
     except mlcycle.NotFoundError:

@@ -145,6 +145,23 @@ class SqlExperiments:
             )
             self._write_tags(conn, experiment_id, tags)
 
+    def delete_tag(self, experiment_id: str, key: str) -> None:
+        with self._db.write() as conn:
+            if (
+                conn.scalar(select(ExperimentRow.id).where(ExperimentRow.id == experiment_id))
+                is None
+            ):
+                raise NotFoundError(
+                    f"no experiment with ID {experiment_id!r}", field="experiment_id"
+                )
+            gone = conn.execute(
+                delete(ExperimentTagRow).where(
+                    ExperimentTagRow.experiment_id == experiment_id, ExperimentTagRow.key == key
+                )
+            ).rowcount
+            if not gone:
+                raise NotFoundError(f"experiment {experiment_id} has no tag {key!r}", field="key")
+
     def deleted_before(self, cutoff: int) -> builtins.list[str]:
         """IDs of experiments deleted before ``cutoff`` (ms), for garbage collection."""
         with self._db.read() as conn:

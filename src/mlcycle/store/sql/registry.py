@@ -166,6 +166,40 @@ class SqlRegistry:
                     [{"model_id": model_id, "key": k, "value": v} for k, v in tags.items()],
                 )
 
+    def delete_model_tag(self, name: str, key: str) -> None:
+        with self._db.write() as conn:
+            model_id = self._model_id(conn, name)
+            conn.execute(
+                delete(REGISTERED_MODEL_TAGS).where(MT.model_id == model_id, MT.key == key)
+            )
+
+    def rename_model(self, name: str, new_name: str, *, updated_at: int) -> RegisteredModel:
+        try:
+            with self._db.write() as conn:
+                model_id = self._model_id(conn, name, lock=True)
+                conn.execute(
+                    update(REGISTERED_MODELS)
+                    .where(M.id == model_id)
+                    .values(name=new_name, updated_at=updated_at)
+                )
+        except IntegrityError as exc:
+            raise AlreadyExistsError(
+                f"registered model {new_name!r} exists already", field="new_name"
+            ) from exc
+        return self.get_model(new_name)
+
+    def delete_model(self, name: str) -> None:
+        """Remove a registered model with its versions, aliases, tags and gate results."""
+        with self._db.write() as conn:
+            model_id = self._model_id(conn, name, lock=True)
+            versions = select(V.id).where(V.model_id == model_id).scalar_subquery()
+            conn.execute(delete(MODEL_ALIASES).where(A.model_id == model_id))
+            conn.execute(delete(GATE_RESULTS).where(G.version_id.in_(versions)))
+            conn.execute(delete(MODEL_VERSION_TAGS).where(VT.version_id.in_(versions)))
+            conn.execute(delete(MODEL_VERSIONS).where(V.model_id == model_id))
+            conn.execute(delete(REGISTERED_MODEL_TAGS).where(MT.model_id == model_id))
+            conn.execute(delete(REGISTERED_MODELS).where(M.id == model_id))
+
     def _model_id(self, conn: Connection, name: str, *, lock: bool = False) -> str:
         query = select(M.id).where(M.name == name)
         if lock and self._db.dialect == "postgresql":
@@ -347,6 +381,27 @@ class SqlRegistry:
                     insert(MODEL_VERSION_TAGS),
                     [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()],
                 )
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> None:
+        with self._db.write() as conn:
+            version_id = self._version_id(conn, name, version)
+            conn.execute(
+                delete(MODEL_VERSION_TAGS).where(VT.version_id == version_id, VT.key == key)
+            )
+
+    def delete_version(self, name: str, version: int, *, updated_at: int) -> None:
+        """Remove one version with its aliases, tags and gate results. New versions count
+        up from the highest number left, so deleting the latest version frees its number."""
+        with self._db.write() as conn:
+            model_id = self._model_id(conn, name, lock=True)
+            version_id = self._version_id(conn, name, version)
+            conn.execute(delete(MODEL_ALIASES).where(A.version_id == version_id))
+            conn.execute(delete(GATE_RESULTS).where(G.version_id == version_id))
+            conn.execute(delete(MODEL_VERSION_TAGS).where(VT.version_id == version_id))
+            conn.execute(delete(MODEL_VERSIONS).where(V.id == version_id))
+            conn.execute(
+                update(REGISTERED_MODELS).where(M.id == model_id).values(updated_at=updated_at)
+            )
 
     # -- aliases ----------------------------------------------------------------------------
 

@@ -397,6 +397,411 @@ class GateResultRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
+# -- deployments ------------------------------------------------------------------------------
+
+
+class DeploymentRow(Base):
+    """A named endpoint: its model, traffic configuration (JSON) and revision.
+
+    ``revision`` grows by one with every change; writers compare-and-set it.
+    """
+
+    __tablename__ = "deployments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    model_uri: Mapped[str] = mapped_column(String(1000))
+    strategy: Mapped[str] = mapped_column(String(16))
+    #: JSON lists of arms, the canary policy (or null) and the serving options
+    arms: Mapped[str] = mapped_column(Text)
+    stable_arms: Mapped[str] = mapped_column(Text)
+    canary: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeploymentEventRow(Base):
+    """One change in a deployment's history; one per revision."""
+
+    __tablename__ = "deployment_events"
+    __table_args__ = (UniqueConstraint("deployment_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(KEY)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str | None] = mapped_column(NAME)
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedbackRow(Base):
+    """Ground truth for an answered request. ``deployment`` is a name, not a key: a model
+    served without a deployment (``mlcycle serve MODEL_URI``) stores it under its name."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_deployment_at", "deployment", "at"),
+        {"sqlite_with_rowid": False},
+    )
+
+    deployment: Mapped[str] = mapped_column(NAME, primary_key=True)
+    request_id: Mapped[str] = mapped_column(KEY, primary_key=True)
+    #: the label as JSON
+    label: Mapped[str] = mapped_column(Text)
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- monitoring -------------------------------------------------------------------------------
+
+
+class MonitorRow(Base):
+    """A monitor on a deployment: its window, reference, schedule and retraining policy."""
+
+    __tablename__ = "monitors"
+    __table_args__ = (Index("ix_monitors_deployment", "deployment"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    deployment: Mapped[str] = mapped_column(NAME)
+    window_kind: Mapped[str] = mapped_column(String(16))
+    window_size: Mapped[int] = mapped_column(BigInteger)
+    reference_name: Mapped[str | None] = mapped_column(NAME)
+    reference_version: Mapped[int | None] = mapped_column(Integer)
+    schedule_ms: Mapped[int | None] = mapped_column(BigInteger)
+    min_rows: Mapped[int] = mapped_column(Integer)
+    #: the retraining policy as JSON, or null
+    retrain: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    last_run_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MonitorResultRow(Base):
+    """One run of a monitor: summary columns for listings, the sections as JSON."""
+
+    __tablename__ = "monitor_results"
+    __table_args__ = (Index("ix_monitor_results_monitor", "monitor_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    monitor_id: Mapped[str] = mapped_column(ID, ForeignKey("monitors.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    window_start: Mapped[int | None] = mapped_column(BigInteger)
+    window_end: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    labelled_rows: Mapped[int] = mapped_column(BigInteger)
+    model_name: Mapped[str | None] = mapped_column(NAME)
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(NAME)
+    dataset_drift: Mapped[bool | None] = mapped_column(Boolean)
+    drift_share: Mapped[float | None] = mapped_column(Float)
+    quality_issues: Mapped[int] = mapped_column(Integer)
+    performance_drop: Mapped[bool | None] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+
+
+class AlertRuleRow(Base):
+    """A condition on a monitor's results, its delivery and its firing state."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("monitor_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    monitor_id: Mapped[str] = mapped_column(ID, ForeignKey("monitors.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(KEY)
+    condition: Mapped[str] = mapped_column(String(32))
+    column: Mapped[str | None] = mapped_column(NAME)
+    severity: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str | None] = mapped_column(KEY)
+    tolerance: Mapped[float] = mapped_column(Float)
+    cooldown_ms: Mapped[int] = mapped_column(BigInteger)
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    secret: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    active_since: Mapped[int | None] = mapped_column(BigInteger)
+    last_fired_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AlertRow(Base):
+    """A rule that fired on a result; kept when the rule is deleted."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_monitor", "monitor_id", "created_at"),
+        Index("ix_alerts_rule", "rule_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    monitor_id: Mapped[str] = mapped_column(ID, ForeignKey("monitors.id", ondelete="CASCADE"))
+    rule_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("alert_rules.id", ondelete="SET NULL")
+    )
+    rule_name: Mapped[str] = mapped_column(KEY)
+    result_id: Mapped[str] = mapped_column(ID)
+    condition: Mapped[str] = mapped_column(NAME)
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    acked_at: Mapped[int | None] = mapped_column(BigInteger)
+    acked_by: Mapped[str | None] = mapped_column(NAME)
+    resolved_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AlertDeliveryRow(Base):
+    """One delivery of an alert (webhook or log) with its attempts and outcome."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (Index("ix_alert_deliveries_alert", "alert_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ID, ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RetrainRunRow(Base):
+    """A retraining trigger: the job run, the version it registered, its gates."""
+
+    __tablename__ = "retrain_runs"
+    __table_args__ = (Index("ix_retrain_runs_monitor", "monitor_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    monitor_id: Mapped[str] = mapped_column(ID, ForeignKey("monitors.id", ondelete="CASCADE"))
+    deployment: Mapped[str] = mapped_column(NAME)
+    alert_id: Mapped[str | None] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    model_name: Mapped[str | None] = mapped_column(NAME)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    new_version: Mapped[int | None] = mapped_column(Integer)
+    #: the gate results as JSON
+    gates: Mapped[str] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    output: Mapped[str | None] = mapped_column(Text)
+
+
+# -- governance -------------------------------------------------------------------------------
+
+
+class UserRow(Base):
+    """A user of the server; ``password_hash`` is argon2 (null: tokens only)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiTokenRow(Base):
+    """An API token: the public ID and the SHA-256 of the secret, never the secret."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str | None] = mapped_column(NAME)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GrantRow(Base):
+    """A user's permission level on one experiment (ID) or registered model (name)."""
+
+    __tablename__ = "grants"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    resource: Mapped[str] = mapped_column(NAME, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApprovalRow(Base):
+    """A request for approval of one protected change, and its decision."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_target", "kind", "target", "status"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(NAME)
+    action: Mapped[str] = mapped_column(KEY)
+    version: Mapped[int | None] = mapped_column(Integer)
+    alias: Mapped[str | None] = mapped_column(KEY)
+    requester: Mapped[str] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: the gate results at request time, as JSON
+    gates: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(NAME)
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+    applied_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProtectionRow(Base):
+    """Whether an alias of a model (``*``: every model) or a deployment needs approval."""
+
+    __tablename__ = "protections"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target: Mapped[str] = mapped_column(NAME, primary_key=True)
+    name: Mapped[str] = mapped_column(KEY, primary_key=True)
+    protected: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditEventRow(Base):
+    """One link of the append-only audit chain; ``seq`` counts from 1 without gaps."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_target", "target", "seq"),
+        Index("ix_audit_events_actor", "actor", "seq"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    seq: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(NAME)
+    action: Mapped[str] = mapped_column(KEY)
+    target: Mapped[str] = mapped_column(String(1000))
+    #: canonical JSON snapshots, or null
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- mlflow compatibility ---------------------------------------------------------------------
+# What MLflow's REST API has and mlcycle's own tables do not (see server/mlflow/): the rest of
+# what MLflow clients log lands in the tables above (experiments, runs, registry).
+
+MODEL_ID = String(64)
+
+
+class MlflowLoggedModelRow(Base):
+    """An MLflow 3 logged model (``mlflow.<flavor>.log_model``). Its files are artifacts of
+    its source run at ``artifact_path``; a model logged without a run keeps them in the
+    MLflow artifact area under ``artifact_path``. Tags, params and metrics are JSON."""
+
+    __tablename__ = "mlflow_logged_models"
+    __table_args__ = (
+        Index("ix_mlflow_logged_models_experiment", "experiment_id", "created_at"),
+        Index("ix_mlflow_logged_models_run", "source_run_id"),
+    )
+
+    id: Mapped[str] = mapped_column(MODEL_ID, primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(ID, ForeignKey("experiments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(NAME)
+    source_run_id: Mapped[str | None] = mapped_column(ID)
+    artifact_path: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(32))
+    status_message: Mapped[str | None] = mapped_column(Text)
+    model_type: Mapped[str | None] = mapped_column(KEY)
+    lifecycle_stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    tags: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    params: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    metrics: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+
+
+class MlflowRunModelRow(Base):
+    """A logged model a run produced (``output``, at a step) or used (``input``)."""
+
+    __tablename__ = "mlflow_run_models"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    run_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[str] = mapped_column(MODEL_ID, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger)
+
+
+class MlflowRunDatasetRow(Base):
+    """A dataset an MLflow client logged as a run input (``log_input``): a reference with
+    its digest, source, schema and profile as the client described them."""
+
+    __tablename__ = "mlflow_run_datasets"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    run_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    digest: Mapped[str] = mapped_column(MODEL_ID, primary_key=True)
+    source_type: Mapped[str] = mapped_column(KEY)
+    source: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str | None] = mapped_column(Text)
+    profile: Mapped[str | None] = mapped_column(Text)
+    #: the input's tags (``mlflow.data.context``...) as JSON
+    tags: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class MlflowModelVersionRow(Base):
+    """What MLflow records of a model version beyond mlcycle's: the source URI as given, the
+    logged model, run link, user and (deprecated) stage."""
+
+    __tablename__ = "mlflow_model_versions"
+
+    version_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(Text)
+    model_id: Mapped[str | None] = mapped_column(MODEL_ID)
+    run_link: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(NAME)
+    stage: Mapped[str] = mapped_column(String(32))
+
+
+class MlflowArtifactRow(Base):
+    """A file uploaded through MLflow's artifact proxy outside any run's artifacts (e.g. a
+    logged model without a run), so listing never walks the artifact store."""
+
+    __tablename__ = "mlflow_artifacts"
+
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 # Core tables, for statements: the ORM-enabled insert/update path costs far more per row.
 ARTIFACTS = cast(Table, ArtifactRow.__table__)
 EXPERIMENTS = cast(Table, ExperimentRow.__table__)
@@ -419,3 +824,23 @@ MODEL_VERSIONS = cast(Table, ModelVersionRow.__table__)
 MODEL_VERSION_TAGS = cast(Table, ModelVersionTagRow.__table__)
 MODEL_ALIASES = cast(Table, ModelAliasRow.__table__)
 GATE_RESULTS = cast(Table, GateResultRow.__table__)
+DEPLOYMENTS = cast(Table, DeploymentRow.__table__)
+DEPLOYMENT_EVENTS = cast(Table, DeploymentEventRow.__table__)
+FEEDBACK = cast(Table, FeedbackRow.__table__)
+MONITORS = cast(Table, MonitorRow.__table__)
+MONITOR_RESULTS = cast(Table, MonitorResultRow.__table__)
+ALERT_RULES = cast(Table, AlertRuleRow.__table__)
+ALERTS = cast(Table, AlertRow.__table__)
+ALERT_DELIVERIES = cast(Table, AlertDeliveryRow.__table__)
+RETRAIN_RUNS = cast(Table, RetrainRunRow.__table__)
+USERS = cast(Table, UserRow.__table__)
+API_TOKENS = cast(Table, ApiTokenRow.__table__)
+GRANTS = cast(Table, GrantRow.__table__)
+APPROVALS = cast(Table, ApprovalRow.__table__)
+PROTECTIONS = cast(Table, ProtectionRow.__table__)
+AUDIT_EVENTS = cast(Table, AuditEventRow.__table__)
+MLFLOW_LOGGED_MODELS = cast(Table, MlflowLoggedModelRow.__table__)
+MLFLOW_RUN_MODELS = cast(Table, MlflowRunModelRow.__table__)
+MLFLOW_RUN_DATASETS = cast(Table, MlflowRunDatasetRow.__table__)
+MLFLOW_MODEL_VERSIONS = cast(Table, MlflowModelVersionRow.__table__)
+MLFLOW_ARTIFACTS = cast(Table, MlflowArtifactRow.__table__)

@@ -12,10 +12,13 @@ from mlcycle.errors import StoreError
 from mlcycle.search import Filter, OrderBy
 from mlcycle.store.sql.artifacts import SqlArtifactIndex
 from mlcycle.store.sql.datasets import SqlDatasets
+from mlcycle.store.sql.deployments import SqlDeployments
 from mlcycle.store.sql.engine import Database, make_engine
 from mlcycle.store.sql.experiments import SqlExperiments
+from mlcycle.store.sql.governance import SqlGovernance
 from mlcycle.store.sql.metrics import SqlMetrics
 from mlcycle.store.sql.migrate import ensure_schema
+from mlcycle.store.sql.monitoring import SqlMonitoring
 from mlcycle.store.sql.registry import SqlRegistry
 from mlcycle.store.sql.runs import SqlRuns
 from mlcycle.store.sql.search import search_runs
@@ -35,6 +38,9 @@ class SqlStore:
         self.artifacts = SqlArtifactIndex(db)
         self.datasets = SqlDatasets(db)
         self.registry = SqlRegistry(db)
+        self.governance = SqlGovernance(db)
+        self.deployments = SqlDeployments(db)
+        self.monitoring = SqlMonitoring(db)
 
     def search_runs(
         self,

@@ -1,0 +1,37 @@
+"""Batch prediction: a model over a whole file or dataset, in chunks, resumable.
+
+The public API (implemented in :mod:`mlcycle.client.batch`, over the default client)::
+
+    >>> import mlcycle.batch
+    >>> result = mlcycle.batch.predict(  # doctest: +SKIP
+    ...     "models:/churn@champion", "customers.parquet", "scores.parquet",
+    ...     keep=["customer_id"], workers=2,
+    ... )
+    >>> result.rows, result.computed_chunks, result.resumed_chunks  # doctest: +SKIP
+    (1000000, 10, 0)
+
+The stage's logic lives in submodules (importing ``mlcycle.batch`` loads neither pandas
+nor pyarrow; they load with the first prediction):
+
+* :mod:`mlcycle.batch.sources` - Parquet files and folders, CSV, datasets as numbered chunks
+* :mod:`mlcycle.batch.predictor` - one chunk of input rows to its output rows
+* :mod:`mlcycle.batch.executors` - the :class:`Executor` protocol and :class:`ThreadExecutor`
+* :mod:`mlcycle.batch.parts` - finished chunks kept for a resume, and the job manifest
+* :mod:`mlcycle.batch.job` - :func:`~mlcycle.batch.job.run_batch`: read, predict, assemble
+* :mod:`mlcycle.batch.results` - :class:`BatchResult` and :class:`ModelIdentity`
+"""
+
+from mlcycle.batch.executors import Executor, ThreadExecutor
+from mlcycle.batch.results import DEFAULT_CHUNK_ROWS, BatchResult, ModelIdentity
+from mlcycle.client.batch import predict
+from mlcycle.errors import PredictionFailedError
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "BatchResult",
+    "Executor",
+    "ModelIdentity",
+    "PredictionFailedError",
+    "ThreadExecutor",
+    "predict",
+]

@@ -1,0 +1,182 @@
+"""Stage 7, monitoring: the world shifts; the monitor sees drift and, from the feedback
+labels, a performance drop; alerts fire to a local webhook receiver, and the retraining
+job they trigger registers a new version that starts a canary.
+
+The monitor compares each window of the prediction log with the champion's training data
+(found through lineage); its retraining job is :func:`mlcycle.cli.demo.retraining.retrain`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from typing import Any
+
+import httpx
+from rich.markup import escape
+from rich.table import Table
+
+import mlcycle
+import mlcycle.deployments
+import mlcycle.monitoring
+from mlcycle.cli import output
+from mlcycle.cli.demo import churn
+from mlcycle.cli.demo.deployment import send_traffic, show_traffic
+from mlcycle.cli.demo.processes import WebhookReceiver
+from mlcycle.cli.demo.shared import DEPLOYMENT, MONITOR, SEED, TARGET, DemoState
+from mlcycle.cli.demo.traffic import TrafficReport
+
+SHIFTED_ROWS = 3_000
+FAST_SHIFTED_ROWS = 1_200
+LOG_WAIT_S = 30.0
+CANARY_STEPS = (50, 100)
+CANARY_INTERVAL = "3s"
+RETRAIN_JOB = "mlcycle.cli.demo.retraining:retrain"
+RULES = (("drift", "dataset_drift", "warning"), ("accuracy", "performance", "critical"))
+
+
+def ensure_monitor(s: DemoState, rows: int, receiver: WebhookReceiver) -> None:
+    """The demo's monitor over the last ``rows`` predictions, with its alert rules sent to
+    ``receiver``; a monitor left by an earlier demo is replaced (its results go with it)."""
+    with contextlib.suppress(mlcycle.NotFoundError):
+        mlcycle.monitoring.delete(MONITOR, client=s.client)
+    mlcycle.monitoring.create(
+        MONITOR,
+        DEPLOYMENT,
+        window=f"{rows}rows",
+        min_rows=min(200, rows),
+        retrain=RETRAIN_JOB,
+        on_alerts=["accuracy"],
+        auto_canary=True,
+        canary_steps=CANARY_STEPS,
+        canary_interval=CANARY_INTERVAL,
+        description="The demo's churn deployment against its training data",
+        client=s.client,
+    )
+    for name, on, severity in RULES:
+        mlcycle.monitoring.add_alert_rule(
+            MONITOR,
+            on,
+            name=name,
+            severity=severity,
+            cooldown="1h",
+            webhook=receiver.url,
+            secret=receiver.secret,
+            tolerance=0.05 if on == "performance" else None,
+            metric="accuracy" if on == "performance" else None,
+            client=s.client,
+        )
+    s.console.print(
+        f"Monitor [bold]{MONITOR}[/] watches the last {rows} predictions of {DEPLOYMENT} "
+        "against the champion's training data; alerts go to a local webhook "
+        f"({receiver.url}), signed with HMAC-SHA256."
+    )
+
+
+def send_feedback(s: DemoState, report: TrafficReport, labels: Any) -> int:
+    """The true labels of the answered rows, sent to the serving process's /feedback."""
+    items = [
+        {"request_id": a.request_id, "label": int(labels.iloc[a.rows[0]])}
+        for a in report.answers
+        if a.request_id
+    ]
+    with httpx.Client(base_url=s.server_url or "", timeout=30.0) as http:
+        response = http.post("/feedback", json=items)
+        response.raise_for_status()
+        stored: int = response.json()["stored"]
+    return stored
+
+
+def wait_for_log(s: DemoState, since_ms: int, rows: int) -> None:
+    """Wait until the prediction log holds ``rows`` rows since ``since_ms`` (its writer
+    flushes in the background, off the request path)."""
+    deadline = time.monotonic() + LOG_WAIT_S
+    while time.monotonic() < deadline:
+        logged = mlcycle.deployments.prediction_log(DEPLOYMENT, since=since_ms, client=s.client)
+        if len(logged) >= rows:
+            return
+        time.sleep(0.25)
+    s.console.print("[yellow]The prediction log is behind; the monitor sees what is there.[/]")
+
+
+def labelled_traffic(s: DemoState, frame: Any, label: str) -> TrafficReport:
+    """Send ``frame``'s features, then their labels as feedback; wait for the log."""
+    since = int(time.time() * 1000) - 1
+    report = send_traffic(s, frame.drop(columns=[TARGET]), label)
+    send_feedback(s, report, frame[TARGET])
+    wait_for_log(s, since, len(report.answers))
+    return report
+
+
+def show_result(s: DemoState, result: mlcycle.monitoring.MonitorResult, title: str) -> None:
+    drift = result.section("feature_drift")
+    columns = drift.get("columns", {}) if isinstance(drift, dict) else {}
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in ("feature", "method", "score", "threshold", "drifted"):
+        table.add_column(column, justify="left" if column in ("feature", "method") else "right")
+    for name, column in sorted(columns.items()):
+        drifted = column.get("drifted")
+        mark = "[red]yes[/]" if drifted else ("[green]no[/]" if drifted is False else "-")
+        table.add_row(
+            escape(name),
+            str(column.get("method", "-")),
+            output.fmt_number(column.get("score")),
+            output.fmt_number(column.get("threshold")),
+            mark,
+        )
+    s.console.print(table)
+    performance = result.section("performance")
+    current = performance.get("metrics", {}) if isinstance(performance, dict) else {}
+    baseline = performance.get("baseline", {}) if isinstance(performance, dict) else {}
+    accuracy = current.get("accuracy") if isinstance(current, dict) else None
+    base = baseline.get("accuracy") if isinstance(baseline, dict) else None
+    share = result.drift_share
+    s.console.print(
+        f"{result.rows} predictions, {result.labelled_rows} labelled: "
+        f"dataset drift {'[red]yes[/]' if result.dataset_drift else '[green]no[/]'} "
+        f"({output.fmt_number(share)} of the features drifted); accuracy "
+        f"{output.fmt_number(accuracy)} against {output.fmt_number(base)} at training; "
+        f"{result.quality_issues} data-quality issues."
+    )
+
+
+def monitor(s: DemoState) -> None:
+    """A calm window first, then a shifted one: drift, a performance drop, alerts."""
+    rows = FAST_SHIFTED_ROWS if s.fast else SHIFTED_ROWS
+    receiver = WebhookReceiver(secret=secrets.token_hex(16))
+    receiver.start()
+    s.cleanup.append(receiver.stop)
+    ensure_monitor(s, rows, receiver)
+
+    calm = churn.generate(rows, seed=SEED + 1)
+    labelled_traffic(s, calm, "Customers like the training data")
+    first = mlcycle.monitoring.run(MONITOR, client=s.client)
+    show_result(s, first, "This month: like the training data")
+
+    shifted = churn.generate(rows, seed=SEED + 2, shift=1.0)
+    report = labelled_traffic(s, shifted, "Customers a few months later")
+    show_traffic(s, report, "Traffic after the shift")
+    started = time.monotonic()
+    second = mlcycle.monitoring.run(MONITOR, client=s.client)
+    show_result(s, second, "A few months later: the world moved")
+    s.notes["drift_result"] = second
+
+    alerts = mlcycle.monitoring.list_alerts(monitor=MONITOR, client=s.client)
+    for alert in alerts:
+        s.console.print(
+            f"  [bold]Alert[/] {escape(alert.rule)} ({alert.severity}): {escape(alert.message)}"
+        )
+    deadline = time.monotonic() + 10
+    while len(receiver.deliveries) < len(alerts) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    verified = sum(d.signature_ok for d in receiver.deliveries)
+    s.console.print(
+        f"The webhook receiver got {len(receiver.deliveries)} alert(s), {verified} with a "
+        f"valid signature ({time.monotonic() - started:.1f} s after the window closed)."
+    )
+    s.notes["webhook_deliveries"] = list(receiver.deliveries)
+    report_path = s.workdir / "drift-report.html"
+    mlcycle.monitoring.monitor_report(MONITOR, report_path, client=s.client)
+    s.files["Monitoring report (drift, quality, performance)"] = report_path
+    s.console.print(f"Report: {report_path}", markup=False, highlight=False)

@@ -1,0 +1,90 @@
+"""``mlcycle tokens``: create, list and revoke API tokens.
+
+A token is shown once, when it is created; the store keeps only its SHA-256. Clients
+send it as ``Authorization: Bearer <token>`` (``MLCYCLE_TOKEN`` for mlcycle's client,
+``MLFLOW_TRACKING_TOKEN`` for MLflow's), or as the password of HTTP basic auth.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mlcycle.cli import output
+from mlcycle.cli.context import client
+
+app = typer.Typer(name="tokens", help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Whose token it is.")],
+    expires: Annotated[
+        str | None,
+        typer.Option(metavar="DURATION", help="Expire after this long: 90d, 12h, 2w."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A label, e.g. where it is used.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a token for a user and print it (this is the only time it is shown).
+
+    With --json: {"token": ..., "id": ..., "user": ..., "expires_at": ...}.
+
+    Example:
+
+        mlcycle tokens create --user alice --expires 90d --json | jq -r .token
+    """
+    made = client(ctx).governance.create_token(user, expires=expires, name=name)
+    if as_json:
+        output.print_json({"token": made.secret, **made.token.to_dict()})
+        return
+    out = output.console()
+    out.print(made.secret, markup=False, soft_wrap=True)
+    until = output.fmt_time(made.token.expires_at) if made.token.expires_at else "never"
+    output.err_console().print(
+        f"Token {made.token.id} for {user} (expires: {until}). Copy it now: it is not shown again.",
+        markup=False,
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List tokens (IDs and dates; never the tokens themselves)."""
+    tokens = client(ctx).governance.list_tokens(user)
+    if as_json:
+        output.print_json([t.to_dict() for t in tokens])
+        return
+    table = Table("ID", "User", "Name", "Created", "Expires", "Revoked")
+    for t in tokens:
+        table.add_row(
+            t.id,
+            t.user,
+            t.name or "",
+            output.fmt_time(t.created_at),
+            output.fmt_time(t.expires_at) if t.expires_at else "never",
+            output.fmt_time(t.revoked_at) if t.revoked_at else "",
+        )
+    output.console().print(table)
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    token_id: Annotated[str, typer.Argument(metavar="TOKEN_ID", help="From `tokens list`.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    revoked = client(ctx).governance.revoke_token(token_id)
+    if as_json:
+        output.print_json(revoked.to_dict())
+        return
+    output.console().print(f"Revoked token {revoked.id} of {revoked.user}", markup=False)

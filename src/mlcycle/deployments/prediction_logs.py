@@ -1,0 +1,448 @@
+"""The prediction log: what a deployment was asked, what it answered, by which version.
+
+Serving appends through :class:`PredictionLogWriter`: ``append`` puts one entry (a batch of
+answered rows) on a bounded in-memory queue and returns at once; a background thread writes
+Parquet files every ``flush_rows`` rows or ``flush_interval_s`` seconds, and on ``close``.
+A full queue drops the entry and counts the dropped rows (``dropped``): the request path
+never waits on disk. Files land under the artifact root::
+
+    prediction-logs/deployment=<name>/hour=<YYYYMMDDHH>/part-<id>.parquet
+
+One row per predicted input row, with the columns
+
+=================  ==============================================================
+``time``           timestamp (ms, UTC) when the request arrived
+``request_id``     string; the ``x-request-id`` of the request
+``row``            int32; the row's index within its request
+``deployment``     string; the deployment (or the served model's name)
+``model``          string; the registered model's name (or the model's label)
+``version``        int32; the registered version, null for models outside the registry
+``arm``            string; the deployment arm that answered (or ran in shadow)
+``latency_ms``     float64; from arrival to prediction, server side
+``prediction``     the model's output for the row (its native type)
+``proba.<class>``  float64 per class, for classifiers
+``input.<name>``   one column per input feature, in its native type
+=================  ==============================================================
+
+Read it back with :func:`read_prediction_log` (``mlcycle.deployments.prediction_logs``):
+only the hour partitions in range are opened, and files with different columns (two model
+versions, say) are unified.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import numpy as np
+
+from mlcycle.errors import InvalidInputError
+from mlcycle.ids import new_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+LOG_DIR = "prediction-logs"
+BASE_COLUMNS = (
+    "time",
+    "request_id",
+    "row",
+    "deployment",
+    "model",
+    "version",
+    "arm",
+    "latency_ms",
+    "prediction",
+)
+_HOUR_MS = 3_600_000
+
+
+@dataclass(slots=True, kw_only=True)
+class RequestSpan:
+    """One answered request inside a :class:`LogEntry`: its rows are ``start:stop``."""
+
+    request_id: str
+    time_ms: int
+    start: int
+    stop: int
+    latency_ms: float
+
+
+@dataclass(slots=True, kw_only=True)
+class LogEntry:
+    """A batch of predictions of one arm, with the requests (sampled) that are logged.
+
+    ``columns`` and ``predictions`` cover every row of the batch; only the rows of
+    ``requests`` are written.
+    """
+
+    deployment: str
+    model: str
+    version: int | None
+    arm: str
+    columns: Mapping[str, np.ndarray]
+    predictions: np.ndarray
+    requests: Sequence[RequestSpan]
+    proba: np.ndarray | None = None
+    classes: Sequence[Any] | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(r.stop - r.start for r in self.requests)
+
+
+def deployment_dir(artifact_root: str | os.PathLike[str], deployment: str) -> Path:
+    """The folder holding a deployment's prediction log."""
+    root = os.fspath(artifact_root)
+    if root.startswith("file://"):
+        root = root[len("file://") :]
+    return Path(root).expanduser() / LOG_DIR / f"deployment={quote(deployment, safe='')}"
+
+
+class PredictionLogWriter:
+    """The bounded queue and the background thread writing it to Parquet.
+
+    >>> writer = PredictionLogWriter("/tmp/artifacts")  # doctest: +SKIP
+    >>> writer.append(entry)  # never blocks; False when the queue is full  # doctest: +SKIP
+    >>> writer.close()  # writes what is queued  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        artifact_root: str | os.PathLike[str],
+        *,
+        max_queued_rows: int = 200_000,
+        flush_rows: int = 10_000,
+        flush_interval_s: float = 5.0,
+    ) -> None:
+        if max_queued_rows < 1 or flush_rows < 1 or flush_interval_s <= 0:
+            raise InvalidInputError(
+                "prediction log limits must be positive", field="prediction_log"
+            )
+        self.artifact_root = artifact_root
+        self.max_queued_rows = max_queued_rows
+        self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self.dropped = 0  # rows dropped because the queue was full
+        self.written = 0  # rows written to files
+        self.errors = 0  # failed writes (their rows are counted in dropped)
+        self._queue: deque[LogEntry] = deque()
+        self._queued_rows = 0
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the writer thread (``append`` starts it too)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="mlcycle-prediction-log", daemon=True
+            )
+            self._thread.start()
+
+    def append(self, entry: LogEntry) -> bool:
+        """Queue ``entry``; returns False (and counts the rows as dropped) when full."""
+        rows = entry.rows
+        if rows == 0:
+            return True
+        if self._thread is None:
+            self.start()
+        with self._wake:
+            if self._closed or self._queued_rows + rows > self.max_queued_rows:
+                self.dropped += rows
+                return False
+            self._queue.append(entry)
+            self._queued_rows += rows
+            if self._queued_rows >= self.flush_rows:
+                self._wake.notify()
+        return True
+
+    def flush(self) -> None:
+        """Write everything queued now, in the caller's thread."""
+        self._write(self._take())
+
+    def close(self) -> None:
+        """Stop the thread after writing what is queued."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self.flush()
+
+    def _take(self) -> list[LogEntry]:
+        with self._wake:
+            entries = list(self._queue)
+            self._queue.clear()
+            self._queued_rows = 0
+        return entries
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._closed and self._queued_rows < self.flush_rows:
+                    self._wake.wait(self.flush_interval_s)
+                closed = self._closed
+            self._write(self._take())
+            if closed:
+                return
+
+    def _write(self, entries: list[LogEntry]) -> None:
+        if not entries:
+            return
+        groups: dict[tuple[str, str], list[pa.Table]] = {}
+        for key, parts in _group(entries).items():
+            try:
+                table = _table(parts)
+            except Exception:  # a value pyarrow cannot store: drop these rows, keep going
+                self.errors += 1
+                self.dropped += sum(s.stop - s.start for _, spans, _ in parts for s in spans)
+                continue
+            groups.setdefault((key[0], key[1]), []).append(table)
+        for (deployment, hour), tables in groups.items():
+            rows = sum(t.num_rows for t in tables)
+            try:
+                _write_file(self.artifact_root, deployment, hour, tables)
+                self.written += rows
+            except Exception:
+                self.errors += 1
+                self.dropped += rows
+
+
+def _write_file(
+    root: str | os.PathLike[str], deployment: str, hour: str, tables: list[Any]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.concat_tables(tables, promote_options="permissive")
+    folder = deployment_dir(root, deployment) / f"hour={hour}"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"part-{new_id()}.parquet"
+    tmp = folder / f".{name}.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, folder / name)  # readers never see half a file
+
+
+#: (entry, its logged requests in one hour, the rows of those requests in the entry)
+_Part = tuple[LogEntry, list[RequestSpan], np.ndarray]
+_ALL = np.arange(0)  # marks "every row of the entry" (compared by identity)
+
+
+def _group(entries: list[LogEntry]) -> dict[tuple[Any, ...], list[_Part]]:
+    """The logged rows of ``entries`` by deployment, hour and everything that shapes a
+    table (model, version, arm, columns, classes), so each group becomes one table: a
+    server under load queues many small entries, and one table per entry would cost more
+    than the predictions did."""
+    groups: dict[tuple[Any, ...], list[_Part]] = {}
+    for entry in entries:
+        by_hour: dict[int, list[RequestSpan]] = {}
+        for span in entry.requests:
+            by_hour.setdefault(span.time_ms // _HOUR_MS, []).append(span)
+        classes = (
+            tuple(entry.classes) if entry.proba is not None and entry.classes is not None else None
+        )
+        shape = (
+            entry.model,
+            entry.version,
+            entry.arm,
+            tuple(entry.columns),
+            classes,
+            np.asarray(entry.predictions).ndim,
+        )
+        everything = len(by_hour) == 1 and len(entry.requests) > 0
+        if everything:  # the common case: every row logged, no need to pick them
+            everything = sum(s.stop - s.start for s in entry.requests) == len(entry.predictions)
+        for hour, spans in by_hour.items():
+            if everything:
+                index = _ALL
+            else:
+                index = np.concatenate([np.arange(s.start, s.stop) for s in spans])
+            key = (entry.deployment, _hour(hour * _HOUR_MS), *shape)
+            groups.setdefault(key, []).append((entry, spans, index))
+    return groups
+
+
+def _table(parts: list[_Part]) -> Any:
+    """One Arrow table of the rows of ``parts`` (which share their shape)."""
+    import pyarrow as pa
+
+    first = parts[0][0]
+    spans = [span for _, group, _ in parts for span in group]
+    counts = np.array([s.stop - s.start for s in spans])
+    total = int(counts.sum())
+
+    def rows_of(get: Any) -> np.ndarray:
+        arrays = [
+            np.asarray(get(entry)) if index is _ALL else np.asarray(get(entry))[index]
+            for entry, _, index in parts
+        ]
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    data: dict[str, Any] = {
+        "time": pa.array(
+            np.repeat(np.array([s.time_ms for s in spans], np.int64), counts),
+            pa.timestamp("ms", "UTC"),
+        ),
+        "request_id": pa.DictionaryArray.from_arrays(
+            pa.array(np.repeat(np.arange(len(spans), dtype=np.int32), counts)),
+            pa.array([s.request_id for s in spans], pa.string()),
+        ).cast(pa.string()),
+        "row": pa.array(
+            (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)).astype(np.int32)
+        ),
+        "deployment": pa.array([first.deployment] * total, pa.string()),
+        "model": pa.array([first.model] * total, pa.string()),
+        "version": pa.array([first.version] * total, pa.int32()),
+        "arm": pa.array([first.arm] * total, pa.string()),
+        "latency_ms": pa.array(np.repeat(np.array([s.latency_ms for s in spans]), counts)),
+        "prediction": _arrow(rows_of(lambda e: e.predictions)),
+    }
+    if first.proba is not None and first.classes is not None:
+        proba = rows_of(lambda e: np.asarray(e.proba, dtype=np.float64))
+        for j, label in enumerate(first.classes):
+            data[f"proba.{label}"] = pa.array(proba[:, j])
+    for name in first.columns:
+        data[f"input.{name}"] = _arrow(rows_of(lambda e, n=name: e.columns[n]))
+    return pa.table(data)
+
+
+def _arrow(values: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    if values.ndim > 1:
+        return pa.array(list(values.tolist()))
+    if values.dtype.kind in "OUS":
+        return pa.array(values.tolist())
+    if values.dtype.kind == "M":
+        return pa.array(values.astype("datetime64[ms]"))
+    return pa.array(values)
+
+
+def _hour(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d%H")
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+Moment = datetime | int | float | None
+
+
+def to_ms(moment: Moment, *, field: str) -> int | None:
+    """Milliseconds since the epoch from a datetime (naive means UTC) or a number of ms."""
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    if isinstance(moment, bool) or not isinstance(moment, int | float):
+        raise InvalidInputError(
+            f"{field} must be a datetime or milliseconds since the epoch, got "
+            f"{type(moment).__name__}",
+            field=field,
+        )
+    return int(moment)
+
+
+def read_prediction_log(
+    artifact_root: str | os.PathLike[str], name: str, since: Moment = None, until: Moment = None
+) -> pd.DataFrame:
+    """The logged predictions of deployment ``name`` under ``artifact_root`` with
+    ``since <= time < until`` (datetimes, naive ones UTC, or ms since the epoch; None
+    leaves that end open), sorted by time, request and row. Only the hour partitions in
+    range are read; files with different columns are unified (missing values are null).
+
+    ``mlcycle.deployments.prediction_log(name, since, until)`` calls this with the
+    client's artifact location.
+
+    >>> read_prediction_log("/srv/artifacts", "churn", since=1_700_000_000_000)  # doctest: +SKIP
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError("the deployment name must be a non-empty string", field="name")
+    lo, hi = to_ms(since, field="since"), to_ms(until, field="until")
+    if lo is not None and hi is not None and hi < lo:
+        raise InvalidInputError("until must not be before since", field="until")
+    tables = [pq.read_table(path) for path in _files(deployment_dir(artifact_root, name), lo, hi)]
+    if not tables:
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[c]) for c in BASE_COLUMNS})
+    table = pa.concat_tables(tables, promote_options="permissive")
+    times = pc.cast(table["time"], pa.int64())
+    mask = None
+    if lo is not None:
+        mask = pc.greater_equal(times, lo)
+    if hi is not None:
+        upper = pc.less(times, hi)
+        mask = upper if mask is None else pc.and_(mask, upper)
+    if mask is not None:
+        table = table.filter(mask)
+    table = table.sort_by(
+        [("time", "ascending"), ("request_id", "ascending"), ("row", "ascending")]
+    )
+    frame: pd.DataFrame = table.to_pandas()
+    frame["version"] = frame["version"].astype("Int32")
+    return frame
+
+
+_EMPTY_DTYPES = {
+    "time": "datetime64[ms, UTC]",
+    "request_id": "object",
+    "row": "int32",
+    "deployment": "object",
+    "model": "object",
+    "version": "Int32",
+    "arm": "object",
+    "latency_ms": "float64",
+    "prediction": "object",
+}
+
+
+def _files(folder: Path, lo: int | None, hi: int | None) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    first = None if lo is None else _hour(lo)
+    last = None if hi is None else _hour(hi)
+    found: list[Path] = []
+    for part in sorted(folder.iterdir()):
+        if not part.name.startswith("hour="):
+            continue
+        hour = part.name[len("hour=") :]
+        if (first is not None and hour < first) or (last is not None and hour > last):
+            continue
+        found.extend(sorted(p for p in part.glob("part-*.parquet")))
+    return found
+
+
+def logged_request_ids(
+    artifact_root: str | os.PathLike[str],
+    name: str,
+    request_ids: Iterable[str],
+    *,
+    since_ms: int | None = None,
+) -> set[str]:
+    """Which of ``request_ids`` appear in the deployment's log (from ``since_ms`` on);
+    reads only the ``request_id`` column of the partitions in range."""
+    import pyarrow.parquet as pq
+
+    wanted = set(request_ids)
+    found: set[str] = set()
+    for path in reversed(_files(deployment_dir(artifact_root, name), since_ms, None)):
+        ids = pq.read_table(path, columns=["request_id"]).column("request_id").to_pylist()
+        found.update(wanted.intersection(ids))
+        if found == wanted:
+            break
+    return found

@@ -1,0 +1,55 @@
+"""MLflow's REST API on the mlcycle server, over mlcycle's own services (one data model).
+
+What an unmodified ``mlflow`` client logs (experiments, runs, params, metrics, tags,
+artifacts, logged models, registered models, versions, aliases) is what mlcycle's API, CLI
+and reports show, and the other way round. Served: tracking under ``/api/2.0/mlflow/`` and
+its ``/ajax-api/2.0/mlflow/`` twin, MLflow 3's logged models, the model registry, and the
+artifact proxy under ``/api/2.0/mlflow-artifacts/``; docs/mlflow.md lists every endpoint.
+
+>>> import mlflow  # doctest: +SKIP
+>>> mlflow.set_tracking_uri("http://127.0.0.1:5000")  # an `mlcycle server`  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mlcycle.registry.service import RegistryService
+from mlcycle.server.mlflow import (
+    artifacts,
+    experiments,
+    logged_models,
+    metrics,
+    registry,
+    runs,
+    search,
+)
+from mlcycle.server.mlflow.context import MlflowContext
+from mlcycle.server.mlflow.routing import build_router
+from mlcycle.store.sql.mlflow import SqlMlflow
+from mlcycle.store.sql.store import SqlStore
+from mlcycle.tracking.service import TrackingService
+
+
+def mlflow_router() -> APIRouter:
+    """Every MLflow route (build one per app)."""
+    return build_router(
+        experiments.endpoints,
+        runs.endpoints,
+        search.endpoints,
+        metrics.endpoints,
+        artifacts.endpoints,
+        logged_models.endpoints,
+        registry.endpoints,
+        extra=artifacts.proxy,
+    )
+
+
+def mlflow_context(
+    tracking: TrackingService, registry: RegistryService, store: SqlStore
+) -> MlflowContext:
+    """What the MLflow routes of one server process work with (built in the lifespan)."""
+    return MlflowContext(tracking, registry, SqlMlflow(store.db))
+
+
+__all__ = ["MlflowContext", "mlflow_context", "mlflow_router"]

@@ -1,0 +1,211 @@
+"""Artifacts for MLflow clients: ``artifacts/list`` and the artifact proxy
+``/api/2.0/mlflow-artifacts/artifacts`` (upload, download, list, delete).
+
+Bytes stream through the server in both directions (never held whole in memory). A proxy
+path naming a run's artifacts (see :mod:`.uris`) reads and writes that run's artifacts in
+mlcycle's store and index; other paths are the MLflow artifact area. Multipart uploads and
+presigned URLs are not offered: ``/api/3.0/mlflow/server-info`` says so, and the client
+then uploads and downloads through the proxy.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from mlcycle.entities import ArtifactInfo
+from mlcycle.errors import ArtifactNotFoundError, NotFoundError
+from mlcycle.server.mlflow import uris
+from mlcycle.server.mlflow.context import MlflowContext, context
+from mlcycle.server.mlflow.protocol import (
+    NOT_IMPLEMENTED,
+    MlflowError,
+    Params,
+    answer_error,
+    error_response,
+    json_response,
+)
+from mlcycle.server.mlflow.routing import Endpoints
+from mlcycle.server.mlflow.runs import run_id_of
+from mlcycle.server.routes.artifacts import _check_path, _UploadReader
+
+endpoints = Endpoints()
+route = endpoints.route
+proxy = APIRouter()
+
+PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+_BLOCK = 1 << 20
+
+
+def _safe(path: str) -> str:
+    clean = path.strip("/")
+    parts = clean.split("/")
+    if any(part in ("..", ".") for part in parts) or "\\" in clean or clean.startswith("~"):
+        raise MlflowError(f"Invalid path {path!r}: it must be relative and without '..'")
+    return clean
+
+
+def _entries(files: list[ArtifactInfo], folder: str) -> list[dict[str, Any]]:
+    out = []
+    for path, is_dir, size in uris.children(files, folder):
+        entry: dict[str, Any] = {"path": path, "is_dir": is_dir}
+        if not is_dir:
+            entry["file_size"] = size or 0
+        out.append(entry)
+    return out
+
+
+@route("/artifacts/list", "GET")
+def list_artifacts(ctx: MlflowContext, p: Params) -> dict[str, Any]:
+    """The entries directly in the folder ``path`` of a run's artifacts."""
+    run = ctx.tracking.get_run(run_id_of(p))
+    folder = _safe(p.text("path") or "")
+    files = ctx.tracking.list_artifacts(run.id, folder or None)
+    return {"root_uri": uris.run_root(run.experiment_id, run.id), "files": _entries(files, folder)}
+
+
+# -- the proxy ------------------------------------------------------------------------------
+
+
+def _files(ctx: MlflowContext, target: uris.Target) -> list[ArtifactInfo]:
+    if target.run_id is not None:
+        return ctx.tracking.list_artifacts(target.run_id, target.path or None)
+    return ctx.records.artifacts(target.path)
+
+
+def _target(ctx: MlflowContext, path: str) -> uris.Target:
+    """What a proxy path names; a run path whose run does not exist is an area path."""
+    clean = _safe(path)
+    target = uris.split_proxy_path(clean)
+    if target.run_id is not None:
+        try:
+            ctx.tracking.get_run(target.run_id)
+        except NotFoundError:
+            return uris.Target(clean)
+    return target
+
+
+def _list(ctx: MlflowContext, path: str) -> dict[str, Any]:
+    target = _target(ctx, path)
+    entries = _entries(_files(ctx, target), target.path)
+    for entry in entries:
+        entry["path"] = posixpath.basename(entry["path"])
+    return {"files": entries}
+
+
+def _upload(ctx: MlflowContext, path: str, reader: BinaryIO) -> None:
+    target = _target(ctx, path)
+    if not target.path:
+        raise MlflowError(f"Invalid path {path!r}: it names a folder, not a file")
+    if target.run_id is not None:
+        ctx.tracking.log_artifact_stream(target.run_id, _check_path(target.path), reader)
+        return
+    clean = _check_path(target.path)
+    size, sha = ctx.tracking.artifact_store.put_stream(uris.area_key(clean), reader)
+    info = ArtifactInfo(path=clean, is_dir=False, size=size, sha256=sha)
+    ctx.records.record_artifact(info, at=ctx.tracking.clock())
+
+
+def _open(ctx: MlflowContext, path: str) -> tuple[BinaryIO, ArtifactInfo]:
+    target = _target(ctx, path)
+    found = [f for f in _files(ctx, target) if f.path == target.path]
+    if not target.path or not found:
+        raise ArtifactNotFoundError(f"No artifact at {path!r}", field="path")
+    if target.run_id is not None:
+        return ctx.tracking.open_artifact(target.run_id, target.path), found[0]
+    return ctx.tracking.artifact_store.open(uris.area_key(target.path)), found[0]
+
+
+def _delete(ctx: MlflowContext, path: str) -> None:
+    target = _target(ctx, path)
+    store = ctx.tracking.artifact_store
+    if target.run_id is not None:
+        gone = ctx.records.delete_run_artifacts(target.run_id, target.path)
+        # the tracking service keeps a run's files under runs/<run_id>/ in the store
+        keys = [f"runs/{target.run_id}/{p}" for p in gone]
+    else:
+        keys = [uris.area_key(p) for p in ctx.records.delete_artifacts(target.path)]
+    for key in keys:
+        store.delete(key)
+
+
+def _blocks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while block := handle.read(_BLOCK):
+            yield block
+
+
+async def list_proxy(request: Request) -> Response:
+    try:
+        path = request.query_params.get("path") or ""
+        return json_response(await run_in_threadpool(_list, context(request), path))
+    except Exception as exc:
+        return answer_error(exc, "the artifact listing")
+
+
+async def upload(request: Request) -> Response:
+    path = request.path_params["path"]
+    try:
+        reader = _UploadReader(request.stream(), None, request.state.telemetry)
+        await run_in_threadpool(_upload, context(request), path, cast(BinaryIO, reader))
+    except Exception as exc:
+        return answer_error(exc, f"the upload of {path!r}")
+    return json_response({})
+
+
+async def download(request: Request) -> Response:
+    path = request.path_params["path"]
+    try:
+        handle, info = await run_in_threadpool(_open, context(request), path)
+    except Exception as exc:
+        return answer_error(exc, f"the download of {path!r}")
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    headers = {"Content-Length": str(info.size or 0)}
+    return StreamingResponse(_blocks(handle), media_type=kind, headers=headers)
+
+
+async def delete(request: Request) -> Response:
+    path = request.path_params["path"]
+    try:
+        await run_in_threadpool(_delete, context(request), path)
+    except Exception as exc:
+        return answer_error(exc, f"the deletion of {path!r}")
+    return json_response({})
+
+
+async def multipart(request: Request) -> Response:
+    return error_response(
+        NOT_IMPLEMENTED, "multipart uploads are not offered; upload through the proxy (PUT)"
+    )
+
+
+async def server_info(request: Request) -> Response:
+    """What MLflow's client asks before choosing how to move artifacts."""
+    return json_response(
+        {
+            "store_type": "SqlStore",
+            "workspaces_enabled": False,
+            "multipart_uploads_enabled": False,
+            "multipart_downloads_enabled": False,
+        }
+    )
+
+
+for _prefix in PROXY_PREFIXES:
+    base = f"{_prefix}/artifacts"
+    proxy.add_api_route(base, list_proxy, methods=["GET"], include_in_schema=False)
+    proxy.add_api_route(base + "/{path:path}", upload, methods=["PUT"], include_in_schema=False)
+    proxy.add_api_route(base + "/{path:path}", download, methods=["GET"], include_in_schema=False)
+    proxy.add_api_route(base + "/{path:path}", delete, methods=["DELETE"], include_in_schema=False)
+    proxy.add_api_route(
+        _prefix + "/mpu/{action}/{path:path}", multipart, methods=["POST"], include_in_schema=False
+    )
+proxy.add_api_route(
+    "/api/3.0/mlflow/server-info", server_info, methods=["GET"], include_in_schema=False
+)

@@ -1,0 +1,63 @@
+"""What the MLflow routes work with: mlcycle's services and the MLflow-only records.
+
+The tracking service holds experiments, runs, params, metrics, tags and run artifacts; the
+registry service registered models, versions and aliases; :class:`SqlMlflow` what MLflow
+has beyond those (logged models, run inputs and outputs, MLflow's fields of versions, files
+of the MLflow artifact area). One per server process, built in the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from mlcycle.entities import Experiment
+from mlcycle.errors import NotFoundError
+from mlcycle.registry.service import RegistryService
+from mlcycle.store.sql.mlflow import SqlMlflow
+from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService
+
+#: The ID MLflow's client uses for its default experiment when none is set.
+DEFAULT_EXPERIMENT_ID = "0"
+
+
+@dataclass(frozen=True)
+class MlflowContext:
+    tracking: TrackingService
+    registry: RegistryService
+    records: SqlMlflow
+
+    def experiment_id(self, given: str) -> str:
+        """mlcycle's ID for an experiment ID an MLflow client sent: MLflow's default
+        experiment "0" is mlcycle's "Default" experiment (created on first use)."""
+        if given != DEFAULT_EXPERIMENT_ID:
+            return given
+        return self.default_experiment().id
+
+    def default_experiment(self) -> Experiment:
+        found = self.tracking.find_experiment(DEFAULT_EXPERIMENT)
+        if found is not None:
+            return found
+        try:
+            return self.tracking.create_experiment(DEFAULT_EXPERIMENT)
+        except Exception:
+            found = self.tracking.find_experiment(DEFAULT_EXPERIMENT)  # created concurrently
+            if found is None:
+                raise
+            return found
+
+    def get_experiment(self, given: str) -> Experiment:
+        if given == DEFAULT_EXPERIMENT_ID:
+            return self.default_experiment()
+        try:
+            return self.tracking.get_experiment(given)
+        except NotFoundError:
+            raise NotFoundError(
+                f"No Experiment with id={given} exists", field="experiment_id"
+            ) from None
+
+
+def context(request: Request) -> MlflowContext:
+    found: MlflowContext = request.state.mlflow
+    return found
