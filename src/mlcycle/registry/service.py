@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from mlcycle.clock import system_clock
@@ -254,29 +255,14 @@ class RegistryService:
         name = check_name(name)
         self.tracking.get_run(source.run_id)
         manifest = self._manifest(source)
-        now = self._clock()
-        version = ModelVersion(
-            name=name,
-            version=0,
-            run_id=source.run_id,
-            artifact_path=source.artifact_path,
+        return self.add_version(
+            name,
+            source,
             flavor=manifest.get("flavor"),
             signature=manifest.get("signature"),
-            status=ModelVersionStatus.READY,
             description=description,
-            tags={str(k): str(v) for k, v in (tags or {}).items()},
-            created_at=now,
-            updated_at=now,
+            tags=tags,
         )
-        created = self.repository.create_version(
-            version, model_id=self._new_id(), version_id=self._new_id()
-        )
-        self._record(
-            "model_version.create",
-            f"model:{created.name}/{created.version}",
-            after=created.to_dict(),
-        )
-        return created
 
     def _manifest(self, source: ModelSource) -> dict[str, Any]:
         path = f"{source.artifact_path.strip('/')}/{MANIFEST_FILE}"
@@ -457,34 +443,15 @@ class RegistryService:
             as_gate(g) for g in (gates or [])
         ]
         context = self._context(candidate, alias, load_model or self._load_model, trusted)
-        now = self._clock()
-        results = []
-        for gate in checks:
-            result = gate.check(context)
-            results.append(result)
+        results = [gate.check(context) for gate in checks]
         failed = [r for r in results if not r.passed]
         forced = bool(failed) and force
-        stored = tuple(
-            GateResult(
-                gate=r.gate,
-                passed=r.passed,
-                value=r.value,
-                threshold=r.threshold,
-                detail=r.detail,
-                alias=alias,
-                forced=forced,
-                reason=reason.strip() if forced and reason else None,
-                created_at=now,
-            )
-            for r in results
-        )
-        self.repository.add_gate_results(
-            name, candidate.version, stored, ids=[self._new_id() for _ in stored]
-        )
-        self._record(
-            "model_version.gates",
-            f"model:{name}/{candidate.version}",
-            after={"alias": alias, "results": [r.to_dict() for r in stored]},
+        stored = self._store_gates(
+            candidate,
+            alias,
+            results,
+            forced=forced,
+            reason=reason.strip() if forced and reason else None,
         )
         if failed and not force:
             reasons = "; ".join(f"{r.gate}: {r.detail}" for r in failed)
@@ -494,7 +461,7 @@ class RegistryService:
                 results=list(stored),
             )
         self._guard_alias(name, alias, candidate.version)
-        previous = self.repository.set_alias(name, alias, candidate.version, at=now)
+        previous = self.repository.set_alias(name, alias, candidate.version, at=self._clock())
         self._record(
             "model.promote",
             f"model:{name}",
@@ -528,29 +495,32 @@ class RegistryService:
         alias = check_alias(alias)
         candidate = self.get_version(name, version)
         context = self._context(candidate, alias, self._load_model, trusted)
+        results = [gate.check(context) for gate in default_gates()]
+        return list(self._store_gates(candidate, alias, results, forced=False, reason=reason))
+
+    def _store_gates(
+        self,
+        candidate: ModelVersion,
+        alias: str,
+        results: Sequence[GateResult],
+        *,
+        forced: bool,
+        reason: str | None,
+    ) -> tuple[GateResult, ...]:
+        """Keep the gates' results with the version (and in the audit trail)."""
         now = self._clock()
-        results = [
-            GateResult(
-                gate=r.gate,
-                passed=r.passed,
-                value=r.value,
-                threshold=r.threshold,
-                detail=r.detail,
-                alias=alias,
-                reason=reason,
-                created_at=now,
-            )
-            for r in (gate.check(context) for gate in default_gates())
-        ]
+        stored = tuple(
+            replace(r, alias=alias, forced=forced, reason=reason, created_at=now) for r in results
+        )
         self.repository.add_gate_results(
-            name, candidate.version, results, ids=[self._new_id() for _ in results]
+            candidate.name, candidate.version, stored, ids=[self._new_id() for _ in stored]
         )
         self._record(
             "model_version.gates",
-            f"model:{name}/{candidate.version}",
-            after={"alias": alias, "results": [r.to_dict() for r in results]},
+            f"model:{candidate.name}/{candidate.version}",
+            after={"alias": alias, "results": [r.to_dict() for r in stored]},
         )
-        return results
+        return stored
 
     def _context(
         self,
