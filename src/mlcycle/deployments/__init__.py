@@ -28,7 +28,6 @@ The stage's logic lives in submodules:
 * :mod:`mlcycle.deployments.prediction_logs` - the prediction log's writer and reader
 """
 
-
 from mlcycle.client.deployments import (
     canary,
     create,
