@@ -190,7 +190,7 @@ def train_models(s: DemoState) -> None:
     s.trusted = list(TRUSTED)
     columns = (
         SpinnerColumn(finished_text="[green]✓[/]"),
-        TextColumn("{task.description:<24}"),
+        TextColumn("{task.description:<26}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -200,7 +200,7 @@ def train_models(s: DemoState) -> None:
             task = progress.add_task(candidate.name, total=candidate.steps)
             run = train_one(s, exp, data, candidate, functools.partial(progress.advance, task))
             progress.console.print(
-                f"  {escape(candidate.name):<24} {PRIMARY_METRIC} "
+                f"  {escape(candidate.name):<26} {PRIMARY_METRIC} "
                 f"{output.fmt_number(run.metrics.get(PRIMARY_METRIC))}   run {run.id}"
             )
     families = len({c.family for c in models})
