@@ -24,7 +24,7 @@ from mlcycle.entities.governance import (
     event_hash,
 )
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.schema import AUDIT_EVENTS
+from mlcycle.store.sql.schema_governance import AUDIT_EVENTS
 
 E = AUDIT_EVENTS.c
 

@@ -35,7 +35,7 @@ from mlcycle.entities.deployments import (
 )
 from mlcycle.errors import AlreadyExistsError, ConflictError, NotFoundError
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.schema import DEPLOYMENT_EVENTS, DEPLOYMENTS, FEEDBACK
+from mlcycle.store.sql.schema_deployments import DEPLOYMENT_EVENTS, DEPLOYMENTS, FEEDBACK
 
 D = DEPLOYMENTS.c
 E = DEPLOYMENT_EVENTS.c

@@ -28,10 +28,10 @@ from mlcycle.entities.governance import (
 from mlcycle.errors import AlreadyExistsError, ConflictError, NotFoundError
 from mlcycle.store.sql.audit import SqlAuditTrail
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.schema import (
+from mlcycle.store.sql.schema import ARTIFACTS
+from mlcycle.store.sql.schema_governance import (
     API_TOKENS,
     APPROVALS,
-    ARTIFACTS,
     GRANTS,
     PROTECTIONS,
     USERS,

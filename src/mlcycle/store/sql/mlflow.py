@@ -24,16 +24,18 @@ from mlcycle.errors import AlreadyExistsError, NotFoundError
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import not_found
 from mlcycle.store.sql.schema import (
-    MLFLOW_ARTIFACTS,
-    MLFLOW_LOGGED_MODELS,
-    MLFLOW_MODEL_VERSIONS,
-    MLFLOW_RUN_DATASETS,
-    MLFLOW_RUN_MODELS,
     MODEL_VERSIONS,
     REGISTERED_MODELS,
     ArtifactRow,
     LatestMetricRow,
     RunRow,
+)
+from mlcycle.store.sql.schema_mlflow import (
+    MLFLOW_ARTIFACTS,
+    MLFLOW_LOGGED_MODELS,
+    MLFLOW_MODEL_VERSIONS,
+    MLFLOW_RUN_DATASETS,
+    MLFLOW_RUN_MODELS,
 )
 
 L = MLFLOW_LOGGED_MODELS.c

@@ -30,7 +30,7 @@ from mlcycle.entities.monitoring import (
 )
 from mlcycle.errors import AlreadyExistsError, NotFoundError
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.schema import (
+from mlcycle.store.sql.schema_monitoring import (
     ALERT_DELIVERIES,
     ALERT_RULES,
     ALERTS,
