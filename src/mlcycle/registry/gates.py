@@ -176,17 +176,7 @@ class NoRegressionGate:
                 value=value,
                 detail=f"the {context.alias} (version {champion.version}) has no {metric!r}",
             )
-        maximize = context.problem.direction is Direction.MAXIMIZE
-        floor = base - self.tolerance if maximize else base + self.tolerance
-        passed = value >= floor if maximize else value <= floor
-        return GateResult(
-            gate=self.name,
-            passed=passed,
-            value=value,
-            threshold=floor,
-            detail=f"{metric} = {value:.6g} vs {base:.6g} of the {context.alias} "
-            f"(version {champion.version}), tolerance {self.tolerance:g}{note}",
-        )
+        return self._compare(context, metric, value, base, note=note)
 
     def _on_candidate_data(self, context: GateContext, metric: str) -> GateResult | None:
         """Both versions scored on the candidate's evaluation data (the world may have
@@ -200,17 +190,32 @@ class NoRegressionGate:
         value, base = score(context.candidate, data, metric), score(champion, data, metric)
         if value is None or base is None:
             return None
+        return self._compare(
+            context, metric, value, base, data=f", both scored on {data.name} v{data.version}"
+        )
+
+    def _compare(
+        self,
+        context: GateContext,
+        metric: str,
+        value: float,
+        base: float,
+        *,
+        data: str = "",
+        note: str = "",
+    ) -> GateResult:
+        """``value`` against the champion's ``base``, within the tolerance."""
         maximize = context.problem.direction is Direction.MAXIMIZE
         floor = base - self.tolerance if maximize else base + self.tolerance
         passed = value >= floor if maximize else value <= floor
+        champion = context.champion.version if context.champion is not None else None
         return GateResult(
             gate=self.name,
             passed=passed,
             value=value,
             threshold=floor,
             detail=f"{metric} = {value:.6g} vs {base:.6g} of the {context.alias} "
-            f"(version {champion.version}), both scored on {data.name} v{data.version}, "
-            f"tolerance {self.tolerance:g}",
+            f"(version {champion}){data}, tolerance {self.tolerance:g}{note}",
         )
 
 
