@@ -39,6 +39,10 @@ def evaluate(
     artifact_path: str = "evaluation",
     metric_prefix: str = "",
     client: Client | None = None,
+    explain: bool = False,
+    importance_metric: str | None = None,
+    importance_repeats: int = 5,
+    explain_budget_s: float = 60.0,
 ) -> EvaluationResult:
     """Evaluate a model on ``data`` (a DataFrame holding the ``target`` column).
 
@@ -59,12 +63,25 @@ def evaluate(
     * ``cv``: k-fold cross-validation (a number of folds or a splitter), refitting a
       clone of the estimator per fold;
     * ``bootstrap``: that many resamples give ``confidence`` intervals.
+    * ``explain``: permutation importance of every feature (``importance_repeats``
+      shuffles each, scored by ``importance_metric``: by default ROC-AUC for binary
+      classifiers with probabilities, accuracy for other classifiers, R2 for regressors;
+      the same numbers as scikit-learn's ``permutation_importance`` with the same seed),
+      with ``confidence`` intervals, per slice when ``slices`` are given; and SHAP values
+      of up to 1,000 sampled rows (tree explainer for tree ensembles and gradient
+      boosting, linear explainer for linear models, a sampled permutation explainer
+      otherwise, within ``explain_budget_s`` seconds). SHAP needs the ``shap`` package
+      (``pip install 'mlcycle[explain]'``); without it the result's
+      ``explanation.notes`` says so and only permutation importance is computed.
 
     When a run is active (or ``run`` is given) and ``log`` is true, the evaluation is
     logged to it: metrics under their plain names (``accuracy``, ``roc_auc``...,
     after ``metric_prefix``; see :meth:`EvaluationResult.flat_metrics` for slices,
     intervals, folds and fairness) and, under ``artifact_path``, ``evaluation.json``,
-    ``evaluation.html`` and each plot as PNG and interactive HTML in ``plots/``.
+    ``evaluation.html`` and each plot as PNG and interactive HTML in ``plots/``; when
+    explained, ``importance/<feature>`` (with ``_ci_low``/``_ci_high``) and
+    ``shap/<feature>`` metrics, ``importance.csv`` and the importance, SHAP summary and
+    dependence plots.
 
     >>> result = mlcycle.evaluate("runs:/0190.../model", test_df, "churned",
     ...                           slices=["region"], sensitive="gender")  # doctest: +SKIP
@@ -105,6 +122,10 @@ def evaluate(
         confidence=confidence,
         seed=seed,
         model_uri=model_uri if isinstance(model_uri, str) else None,
+        explain=explain,
+        importance_metric=importance_metric,
+        importance_repeats=importance_repeats,
+        explain_budget_s=explain_budget_s,
     )
     if target_run is None or not log:
         return result

@@ -14,8 +14,10 @@ import numpy as np
 
 from mlcycle.entities import Task
 from mlcycle.errors import InvalidInputError
+from mlcycle.evaluation.explanation import Explanation, default_metric, explain_model
 from mlcycle.evaluation.fairness import FairnessReport, fairness_report
 from mlcycle.evaluation.groups import BinSpec, group_rows
+from mlcycle.evaluation.importance import Scoring
 from mlcycle.evaluation.inputs import (
     Outputs,
     as_frame,
@@ -66,6 +68,10 @@ def evaluate_model(
     confidence: float = 0.95,
     seed: int | None = 0,
     model_uri: str | None = None,
+    explain: bool = False,
+    importance_metric: str | None = None,
+    importance_repeats: int = 5,
+    explain_budget_s: float = 60.0,
 ) -> EvaluationResult:
     """Evaluate ``model`` (a LoadedModel or any object with ``predict``) on ``data``.
 
@@ -88,6 +94,7 @@ def evaluate_model(
             f"the model returned {len(pred)} predictions for {len(y)} rows", field="model"
         )
     report: ClassReport | None = None
+    proba: np.ndarray | None = None
     if chosen is Task.CLASSIFICATION:
         proba = call_model(model, "predict_proba", X) if has_predict_proba(model) else None
         outputs = classification_outputs(
@@ -129,6 +136,26 @@ def evaluate_model(
             target=target,
         )
     calibration = _calibration(outputs)
+    explanation = None
+    if explain:
+        explanation = _explain(
+            model,
+            frame,
+            X,
+            y,
+            pred,
+            proba,
+            outputs,
+            slices=slices,
+            metric=importance_metric,
+            repeats=importance_repeats,
+            seed=seed,
+            confidence=confidence,
+            budget_s=explain_budget_s,
+        )
+    plots = _plots(outputs, overall, report, calibration, seed)
+    if explanation is not None:
+        plots.update(explanation.plots())
     classes = None if outputs.classes is None else tuple(outputs.classes.tolist())
     return EvaluationResult(
         task=chosen,
@@ -147,8 +174,75 @@ def evaluate_model(
         intervals=intervals,
         confidence=confidence if bootstrap else None,
         cv=cross,
-        plots=_plots(outputs, overall, report, calibration, seed),
+        plots=plots,
+        explanation=explanation,
         model_uri=model_uri,
+    )
+
+
+def _explain(
+    model: object,
+    frame: Any,
+    X: Any,
+    y: np.ndarray,
+    pred: np.ndarray,
+    proba: np.ndarray | None,
+    outputs: Outputs,
+    *,
+    slices: SliceSpec | None,
+    metric: str | None,
+    repeats: int,
+    seed: int | None,
+    confidence: float,
+    budget_s: float,
+) -> Explanation:
+    arrays = outputs.classification
+    binary = arrays is not None and arrays.pos is not None and proba is not None
+    chosen = metric or default_metric(arrays is not None, binary)
+    if chosen == "roc_auc" and not binary:
+        raise InvalidInputError(
+            "importance_metric 'roc_auc' needs a binary classifier with predict_proba",
+            field="importance_metric",
+        )
+    if (arrays is None and chosen in {"accuracy", "roc_auc"}) or (
+        arrays is not None and chosen in {"r2", "rmse", "mae"}
+    ):
+        raise InvalidInputError(
+            f"importance_metric {chosen!r} does not fit a {outputs.task.value} model",
+            field="importance_metric",
+        )
+    positive_index = None if arrays is None else arrays.pos
+    if chosen == "roc_auc":
+        assert arrays is not None
+        assert proba is not None
+        assert positive_index is not None
+        scoring = Scoring(
+            metric=chosen, y_true=arrays.y_true == arrays.pos, positive_index=positive_index
+        )
+        baseline = proba[:, positive_index]
+    else:
+        truth = y if arrays is not None else np.asarray(y, dtype=float)
+        scoring = Scoring(metric=chosen, y_true=truth, positive_index=positive_index)
+        baseline = pred
+    groups = {
+        column: list(zip(grouping.labels, grouping.indices, strict=True))
+        for column, grouping in (
+            (column, group_rows(frame, column, spec))
+            for column, spec in _slice_specs(slices).items()
+        )
+    }
+    return explain_model(
+        model,
+        X,
+        scoring=scoring,
+        baseline_output=baseline,
+        classifier=arrays is not None,
+        positive_label=outputs.positive_label,
+        slices=groups,
+        repeats=repeats,
+        seed=seed,
+        confidence=confidence,
+        budget_s=budget_s,
     )
 
 

@@ -26,6 +26,17 @@ class Series:
     y: np.ndarray
     label: str
     markers: bool = False
+    colour: np.ndarray | None = None  # per-point values, drawn on a blue-red scale
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar with an interval (``low``..``high``)."""
+
+    label: str
+    value: float
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class Chart:
     reference: str | None = None  # "diagonal" or "zero"
     matrix: np.ndarray | None = None
     matrix_labels: tuple[str, ...] = ()
+    bars: tuple[Bar, ...] = ()  # drawn top to bottom
+    y_ticks: tuple[str, ...] = ()  # labels of the rows 0, 1, ... of a beeswarm
 
 
 class Plot:
@@ -165,9 +178,16 @@ def render_png(chart: Chart) -> bytes:
     ax = figure.add_subplot()
     if chart.matrix is not None:
         _draw_matrix(ax, figure, chart)
+    elif chart.bars:
+        _draw_bars(ax, chart.bars)
     else:
         for series in chart.series:
-            if series.markers:
+            if series.colour is not None:
+                points = ax.scatter(
+                    series.x, series.y, c=series.colour, cmap="coolwarm", s=6, alpha=0.7
+                )
+                figure.colorbar(points, ax=ax, label="feature value (low to high)")
+            elif series.markers:
                 ax.plot(series.x, series.y, "o", markersize=3, alpha=0.6, label=series.label)
             else:
                 ax.plot(series.x, series.y, label=series.label)
@@ -175,7 +195,10 @@ def render_png(chart: Chart) -> bytes:
             ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1)
         elif chart.reference == "zero":
             ax.axhline(0.0, linestyle="--", color="grey", linewidth=1)
-        if chart.series:
+        if chart.y_ticks:
+            ax.set_yticks(range(len(chart.y_ticks)), labels=list(chart.y_ticks))
+            ax.axvline(0.0, linestyle="--", color="grey", linewidth=1)
+        elif any(series.colour is None for series in chart.series):
             ax.legend(loc="best")
     ax.set_title(chart.title)
     ax.set_xlabel(chart.x_label)
@@ -184,6 +207,15 @@ def render_png(chart: Chart) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _draw_bars(ax: Any, bars: tuple[Bar, ...]) -> None:
+    positions = np.arange(len(bars))[::-1]
+    values = np.array([b.value for b in bars])
+    errors = np.array([[b.value - b.low for b in bars], [b.high - b.value for b in bars]])
+    ax.barh(positions, values, xerr=np.clip(errors, 0, None), color="#4c78a8", capsize=3)
+    ax.set_yticks(positions, labels=[b.label for b in bars])
+    ax.axvline(0.0, color="grey", linewidth=1)
 
 
 def _draw_matrix(ax: Any, figure: Any, chart: Chart) -> None:
@@ -219,15 +251,40 @@ def render_html(chart: Chart, *, include_plotlyjs: bool | str = "cdn") -> str:
         )
         figure.update_yaxes(autorange="reversed", type="category")
         figure.update_xaxes(type="category")
+    elif chart.bars:
+        bars = chart.bars[::-1]
+        figure.add_trace(
+            go.Bar(
+                x=[b.value for b in bars],
+                y=[b.label for b in bars],
+                orientation="h",
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [max(b.high - b.value, 0.0) for b in bars],
+                    "arrayminus": [max(b.value - b.low, 0.0) for b in bars],
+                },
+            )
+        )
     else:
         for series in chart.series:
+            marker = (
+                None
+                if series.colour is None
+                else {"color": series.colour.tolist(), "colorscale": "RdBu_r", "size": 4}
+            )
             figure.add_trace(
                 go.Scatter(
                     x=series.x.tolist(),
                     y=series.y.tolist(),
-                    mode="markers" if series.markers else "lines",
+                    mode="markers" if series.markers or marker else "lines",
                     name=series.label,
+                    marker=marker,
                 )
+            )
+        if chart.y_ticks:
+            figure.update_yaxes(
+                tickvals=list(range(len(chart.y_ticks))), ticktext=list(chart.y_ticks)
             )
         if chart.reference == "diagonal":
             figure.add_trace(

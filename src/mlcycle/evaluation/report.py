@@ -107,6 +107,8 @@ def render_report(result: EvaluationResult, *, plots: bool = True) -> str:
         parts.append(
             _table(["group", *names], [[g, *s.values()] for g, s in report.groups.items()])
         )
+    if result.explanation is not None:
+        parts += _explanation(result)
     if plots and result.plots:
         images = "".join(
             f"<img alt='{html.escape(name)}' src='data:image/png;base64,"
@@ -119,3 +121,34 @@ def render_report(result: EvaluationResult, *, plots: bool = True) -> str:
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>mlcycle evaluation</title>"
         f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
     )
+
+
+def _explanation(result: EvaluationResult) -> list[str]:
+    explanation = result.explanation
+    assert explanation is not None
+    importance = explanation.importance
+    level = f"{importance.confidence * 100:.0f}%"
+    shap_means = {} if explanation.shap is None else explanation.shap.mean_abs
+    parts = [
+        "<h2>Feature importance</h2>",
+        f"<p>Drop in {html.escape(importance.metric)} (baseline {importance.baseline:.4g}) "
+        f"when a feature is shuffled, {importance.repeats} repeats, {level} interval"
+        + (
+            f"; mean |SHAP| of the {html.escape(explanation.shap.output)} "
+            f"({html.escape(explanation.shap.method)} explainer, "
+            f"{len(explanation.shap.values):,} rows)"
+            if explanation.shap is not None
+            else ""
+        )
+        + "</p>",
+        _table(
+            ["feature", "importance", f"{level} low", f"{level} high", "mean |SHAP|"],
+            [
+                [r["feature"], r["importance"], r["ci_low"], r["ci_high"], shap_means.get(f)]
+                for r in importance.table()
+                for f in [r["feature"]]
+            ],
+        ),
+    ]
+    parts += [f"<p class='note'>{html.escape(note)}</p>" for note in explanation.notes]
+    return parts

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcycle.entities import Task
+from mlcycle.evaluation.explanation import Explanation
 from mlcycle.evaluation.fairness import FairnessReport
 from mlcycle.evaluation.plots import Plot
 from mlcycle.evaluation.report import render_report
@@ -18,6 +19,7 @@ from mlcycle.evaluation.resampling import CrossValidation
 EVALUATION_JSON = "evaluation.json"
 EVALUATION_HTML = "evaluation.html"
 PLOTS_DIR = "plots"
+IMPORTANCE_CSV = "importance.csv"
 _UNSAFE = re.compile(r"[^\w\-. :]")
 
 
@@ -45,7 +47,10 @@ class EvaluationResult:
     * ``intervals``: ``{metric: (low, high)}`` bootstrap confidence intervals.
     * ``cv``: per-fold metrics with mean and standard deviation.
     * ``plots``: ``{name: Plot}`` (``roc``, ``pr``, ``confusion_matrix``,
-      ``calibration`` or ``residuals``), each with ``to_png()`` and ``to_html()``.
+      ``calibration`` or ``residuals``; with ``explain=True`` also ``importance``,
+      ``shap_summary`` and ``shap_dependence_<feature>``), each with ``to_png()`` and
+      ``to_html()``.
+    * ``explanation``: permutation importance and SHAP values (``explain=True``).
     """
 
     task: Task
@@ -63,6 +68,7 @@ class EvaluationResult:
     confidence: float | None = None
     cv: CrossValidation | None = None
     plots: dict[str, Plot] = field(default_factory=dict)
+    explanation: Explanation | None = None
     model_uri: str | None = None
     run_id: str | None = None
     artifact_path: str | None = None
@@ -88,6 +94,7 @@ class EvaluationResult:
             "confidence": self.confidence,
             "cv": None if self.cv is None else self.cv.to_dict(),
             "plots": sorted(self.plots),
+            "explanation": None if self.explanation is None else self.explanation.to_dict(),
         }
         cleaned: dict[str, Any] = _clean(data)
         return cleaned
@@ -128,6 +135,8 @@ class EvaluationResult:
                 f"fairness/{_safe(column)}/equalized_odds_difference",
                 report.equalized_odds_difference,
             )
+        if self.explanation is not None:
+            out.update(self.explanation.flat_metrics(prefix))
         return out
 
     def to_html(self, *, plots: bool = True) -> str:
@@ -135,8 +144,9 @@ class EvaluationResult:
         return render_report(self, plots=plots)
 
     def save(self, directory: str | Path) -> list[Path]:
-        """Write ``evaluation.json``, ``evaluation.html`` and ``plots/<name>.png`` and
-        ``.html`` into ``directory``; returns the files written."""
+        """Write ``evaluation.json``, ``evaluation.html``, ``plots/<name>.png`` and
+        ``.html`` (and ``importance.csv`` when explained) into ``directory``; returns the
+        files written."""
         root = Path(directory)
         (root / PLOTS_DIR).mkdir(parents=True, exist_ok=True)
         written = []
@@ -150,6 +160,10 @@ class EvaluationResult:
         summary.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         report = root / EVALUATION_HTML
         report.write_text(self.to_html())
+        if self.explanation is not None:
+            table = root / IMPORTANCE_CSV
+            table.write_text(self.explanation.table_csv())
+            written.append(table)
         return [summary, report, *written]
 
     def logged(self, run_id: str, artifact_path: str) -> EvaluationResult:
