@@ -267,6 +267,7 @@ class AlertCondition(StrEnum):
     TARGET_DRIFT = "target_drift"
     QUALITY = "quality"
     PERFORMANCE = "performance"
+    ESTIMATED_PERFORMANCE = "estimated_performance"
 
 
 class Severity(StrEnum):

@@ -88,7 +88,8 @@ def check_webhook(url: str | None) -> str | None:
 
 def default_tolerance(condition: AlertCondition, tolerance: float | None) -> float:
     if tolerance is None:
-        return DEFAULT_TOLERANCE if condition is AlertCondition.PERFORMANCE else 0.0
+        performance = (AlertCondition.PERFORMANCE, AlertCondition.ESTIMATED_PERFORMANCE)
+        return DEFAULT_TOLERANCE if condition in performance else 0.0
     if tolerance < 0:
         raise InvalidInputError("tolerance must be >= 0", field="tolerance")
     return float(tolerance)
@@ -145,7 +146,35 @@ def judge(rule: AlertRule, result: MonitorResult) -> Verdict:
         return _drift(result.section("target_drift"), "target drift")
     if condition is AlertCondition.QUALITY:
         return _quality(rule, result)
+    if condition is AlertCondition.ESTIMATED_PERFORMANCE:
+        return _estimated(rule, result)
     return _performance(rule, result)
+
+
+def _estimated(rule: AlertRule, result: MonitorResult) -> Verdict:
+    """The label-free estimate of the rule's metric (default: the primary one) against
+    its baseline, allowing the rule's tolerance."""
+    section = result.section("estimated_performance")
+    metric = rule.metric or section.get("judged_metric")
+    estimate = section.get("metrics", {}).get(metric) if metric else None
+    if not isinstance(estimate, Mapping):
+        return Verdict(None, f"estimated performance: {section.get('status', 'not computed')}")
+    base = section.get("baseline", {}).get(metric)
+    flat = {
+        "metrics": {metric: estimate.get("value")},
+        "baseline": {metric: base},
+        "direction": section.get("direction"),
+        "primary_metric": section.get("primary_metric"),
+    }
+    drop = metric_drop(flat, metric, rule.tolerance)
+    if drop is None:
+        return Verdict(None, f"estimated performance: {metric} or its baseline is unknown")
+    value, low, high = estimate.get("value"), estimate.get("low"), estimate.get("high")
+    text = (
+        f"estimated performance {'drop' if drop else 'ok'} (before labels): {metric} "
+        f"~ {value:.4g} [{low:.4g}, {high:.4g}] against a baseline of {base:.4g}"
+    )
+    return Verdict(drop, text, {"metric": metric, "estimate": dict(estimate), "baseline": base})
 
 
 def _quality(rule: AlertRule, result: MonitorResult) -> Verdict:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlcycle.entities import Feedback, Task
 from mlcycle.entities.monitoring import DeployedModel, Monitor, MonitorResult, ResultStatus
 from mlcycle.monitoring.data_drift import drift
+from mlcycle.monitoring.label_free import estimated_performance
 from mlcycle.monitoring.monitors import WindowFrame
 from mlcycle.monitoring.performance import DEFAULT_TOLERANCE, join_labels, performance
 from mlcycle.monitoring.quality import data_quality
@@ -138,8 +139,13 @@ def evaluate(
     deployed: DeployedModel,
     result_id: str,
     now: int,
+    calibration: pd.DataFrame | None = None,
+    calibration_feedback: Sequence[Feedback] = (),
 ) -> MonitorResult:
-    """The result of ``monitor`` on ``window`` (rows of the prediction log)."""
+    """The result of ``monitor`` on ``window`` (rows of the prediction log).
+
+    ``calibration`` is the log before the window with ``calibration_feedback``, its
+    labels: the label-free estimate of the window's performance calibrates on them."""
     log = serving_rows(window.frame, deployed)
     base = MonitorResult(
         id=result_id,
@@ -192,11 +198,26 @@ def evaluate(
         tolerance=DEFAULT_TOLERANCE,
     )
     details["performance"] = perf
+    estimated: dict[str, Any] = {"status": "no_reference", "drop": None}
+    if calibration is not None:
+        estimated = estimated_performance(
+            log,
+            feedback,
+            serving_rows(calibration, deployed),
+            calibration_feedback,
+            problem=reference.problem,
+            task=task,
+            baseline=reference.baseline,
+            min_rows=monitor.min_rows,
+            tolerance=DEFAULT_TOLERANCE,
+        )
+    details["estimated_performance"] = estimated
     quality_issues = int(details["quality"]["issues"])
     dataset_drift = feature_report.get("drifted")
     share = feature_report.get("share")
     issues = bool(dataset_drift) or quality_issues > 0 or bool(perf.get("drop"))
     issues = issues or bool(details.get("prediction_drift", {}).get("drifted"))
+    issues = issues or bool(estimated.get("drop"))
     return replace(
         base,
         status=ResultStatus.ISSUES if issues else ResultStatus.OK,

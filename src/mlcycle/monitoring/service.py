@@ -27,6 +27,7 @@ from mlcycle.entities.monitoring import (
     RetrainPolicy,
     RetrainRun,
     Window,
+    WindowKind,
 )
 from mlcycle.errors import InvalidInputError, MlcycleError, NotFoundError
 from mlcycle.ids import new_id
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
     from mlcycle.registry.service import RegistryService
 
 log = logging.getLogger("mlcycle.monitoring")
+#: How many windows of time before a time window the label-free estimate calibrates on.
+CALIBRATION_LOOKBACK = 4
 
 
 class MonitorService:
@@ -266,6 +269,7 @@ class MonitorService:
         frame = self.deployments.predictions(monitor.deployment, since, until)
         window = cut_window(frame, monitor.window, now)
         feedback = self.deployments.feedback(monitor.deployment, window.start, None)
+        calibration, calibration_feedback = self._calibration(monitor, window.start, now)
         result = evaluate(
             monitor,
             reference,
@@ -274,6 +278,8 @@ class MonitorService:
             deployed=deployed,
             result_id=self._new_id(),
             now=now,
+            calibration=calibration,
+            calibration_feedback=calibration_feedback,
         )
         self.repository.add_result(result)
         fired = self.delivery.judge(monitor, result, now)
@@ -282,6 +288,22 @@ class MonitorService:
             table = window_table(window.frame, feedback, deployed)
             self.retrainer.run(monitor, deployed, table, result, chosen, self._retrain_record)
         return result
+
+    def _calibration(
+        self, monitor: Monitor, start: int | None, now: int
+    ) -> tuple[Any, Sequence[Any]]:
+        """The log before the window (up to :data:`CALIBRATION_LOOKBACK` windows of
+        time back) and the labels received for it: what the label-free estimate of the
+        window's performance calibrates on."""
+        if start is None:
+            return None, ()
+        since = None
+        if monitor.window.kind is WindowKind.TIME:
+            since = start - CALIBRATION_LOOKBACK * monitor.window.size
+        before = self.deployments.predictions(monitor.deployment, since, start)
+        if not len(before):
+            return None, ()
+        return before, self.deployments.feedback(monitor.deployment, since, None)
 
     def _retrain_record(self, run: RetrainRun) -> None:
         if run.finished_at is None:
