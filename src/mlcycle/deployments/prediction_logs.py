@@ -22,6 +22,8 @@ One row per predicted input row, with the columns
 ``prediction``     the model's output for the row (its native type)
 ``proba.<class>``  float64 per class, for classifiers
 ``input.<name>``   one column per input feature, in its native type
+``shap.<name>``    float64 per input feature: its SHAP value, for rows answered by
+                   ``/explain`` with ``log_explanation`` (absent otherwise)
 =================  ==============================================================
 
 Read it back with :func:`read_prediction_log` (``mlcycle.deployments.prediction_logs``):
@@ -93,6 +95,7 @@ class LogEntry:
     requests: Sequence[RequestSpan]
     proba: np.ndarray | None = None
     classes: Sequence[Any] | None = None
+    attributions: Mapping[str, np.ndarray] | None = None
 
     @property
     def rows(self) -> int:
@@ -257,6 +260,7 @@ def _group(entries: list[LogEntry]) -> dict[tuple[Any, ...], list[_Part]]:
             tuple(entry.columns),
             classes,
             np.asarray(entry.predictions).ndim,
+            None if entry.attributions is None else tuple(entry.attributions),
         )
         everything = len(by_hour) == 1 and len(entry.requests) > 0
         if everything:  # the common case: every row logged, no need to pick them
@@ -312,6 +316,9 @@ def _table(parts: list[_Part]) -> Any:
             data[f"proba.{label}"] = pa.array(proba[:, j])
     for name in first.columns:
         data[f"input.{name}"] = _arrow(rows_of(lambda e, n=name: e.columns[n]))
+    for name in first.attributions or {}:
+        values = rows_of(lambda e, n=name: np.asarray(e.attributions[n], dtype=np.float64))
+        data[f"shap.{name}"] = pa.array(values)
     return pa.table(data)
 
 

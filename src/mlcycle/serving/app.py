@@ -10,6 +10,7 @@ also carry ``x-model-name``, ``x-model-version`` and ``x-deployment-arm``.
 ``POST /invocations``                       MLflow: dataframe_split / dataframe_records /
                                             instances / inputs JSON, or text/csv
 ``POST /v2/models/{name}[/versions/{v}]/infer``  OIP inference (``predict``, ``predict_proba``)
+``POST /v2/models/{name}[/versions/{v}]/explain``  predictions with SHAP attributions
 ``GET /v2/models/{name}[/versions/{v}]``    OIP model metadata
 ``GET /v2/models/{name}/ready``             OIP model readiness
 ``GET /v2``, ``/v2/health/live|ready``      OIP server metadata and health
@@ -33,6 +34,7 @@ import orjson
 
 from mlcycle import __version__
 from mlcycle.errors import InvalidInputError, MlcycleError, NotFoundError
+from mlcycle.serving import explain as explaining
 from mlcycle.serving.decode import mlflow_inputs, oip_inputs, parse_json
 from mlcycle.serving.errors import (
     MLFLOW_CODES,
@@ -81,6 +83,7 @@ class ServingApp:
         self.make_runtime = make_runtime
         self.max_body_bytes = max_body_bytes
         self.runtime: Runtime | None = None
+        self.explainers = explaining.Explainers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -152,6 +155,18 @@ class ServingApp:
                     return
                 if path.startswith("/v2/models/") and path.endswith("/infer"):
                     await self._infer(path, body, rid, routing_key, send)
+                    return
+                if path.startswith("/v2/models/") and path.endswith("/explain"):
+                    _, version = self._model_path(path.removesuffix("/explain"))
+                    arm, document = await explaining.explain(
+                        self._runtime(),
+                        self.explainers,
+                        body,
+                        request_id=rid,
+                        routing_key=routing_key,
+                        version=version,
+                    )
+                    await _respond(send, 200, _dumps(document), rid, _target_headers(arm.target))
                     return
                 if path == "/feedback":
                     await self._feedback(body, rid, send)
