@@ -24,9 +24,7 @@ def _log_gbm(home: Home) -> int:
     model = xgb.XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1)
     model.fit(frame[NUMERIC], frame["churned"])
     with home.client.start_run("explain", capture_environment=False) as run:
-        info = run.log_model(
-            model, "model", input_example=frame[NUMERIC].head(20), register="gbm"
-        )
+        info = run.log_model(model, "model", input_example=frame[NUMERIC].head(20), register="gbm")
     assert isinstance(info.registered_version, ModelVersion)
     return info.registered_version.version
 
@@ -110,9 +108,7 @@ def test_a_model_agnostic_explanation_past_its_budget_is_refused(home: Home) -> 
         slow = httpx.post(url, json=_body(churn_rows(50), FEATURES, budget_ms=1), timeout=60)
         assert slow.status_code == 422, slow.text
         assert "budget" in slow.json()["error"]
-        done = httpx.post(
-            url, json=_body(churn_rows(2), FEATURES, budget_ms=20_000), timeout=60
-        )
+        done = httpx.post(url, json=_body(churn_rows(2), FEATURES, budget_ms=20_000), timeout=60)
         assert done.status_code == 200, done.text
         assert done.json()["explanation"]["method"] == "kernel"
 

@@ -58,6 +58,7 @@ def run_batch(
     model_columns: bool = False,
     restart: bool = False,
     progress: Progress | None = None,
+    explain: bool = False,
 ) -> BatchResult:
     """Predict every row of ``source`` with ``model`` into the Parquet file ``output``.
 
@@ -79,6 +80,7 @@ def run_batch(
         keep=keep,
         probabilities=probabilities,
         constants=_model_columns(identity) if model_columns else None,
+        explain=explain,
     )
     parts = PartStore(target)
     manifest = {
@@ -89,6 +91,7 @@ def run_batch(
             "keep": predictor.keep,
             "probabilities": predictor.probabilities,
             "model_columns": model_columns,
+            "explain": explain,
         },
     }
     finished = parts.open(manifest, restart=restart)

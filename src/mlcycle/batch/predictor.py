@@ -5,7 +5,8 @@ predictions (``prediction``, or ``prediction_0``, ``prediction_1``... when the m
 predicts several values per row), the class probabilities of a classifier
 (``proba_<class>``, one column per class in the order of ``model.classes``), and the model
 columns when asked for (``model_name``, ``model_version``, ``model_uri``, dictionary
-encoded, so they cost a few bytes per chunk).
+encoded, so they cost a few bytes per chunk), and with ``explain`` each feature's SHAP
+value (``shap_<feature>``).
 
 Two ways to feed the model, same predictions:
 
@@ -18,6 +19,7 @@ Two ways to feed the model, same predictions:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +28,7 @@ import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from mlcycle.errors import InvalidInputError
+from mlcycle.evaluation.explainers import ShapExplainer, require_shap, shap_explainer
 from mlcycle.models.flavors.base import uses_feature_names
 from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.manifest import Flavor
@@ -33,6 +36,7 @@ from mlcycle.models.signature import DataType
 
 PREDICTION = "prediction"
 PROBA_PREFIX = "proba_"
+SHAP_PREFIX = "shap_"
 
 Predict = Callable[[Any], Any]
 
@@ -57,6 +61,7 @@ class ChunkPredictor:
         keep: Sequence[str] = (),
         probabilities: bool | None = None,
         constants: Mapping[str, pa.Scalar] | None = None,
+        explain: bool = False,
     ) -> None:
         self.model = model
         self.keep = _check_keep(keep, schema)
@@ -77,7 +82,19 @@ class ChunkPredictor:
             model.prepare(schema.empty_table().select(self.features).to_pandas())
         self.columns = list(dict.fromkeys([*self.features, *self.keep]))
         self.proba_names = self._proba_names() if self.probabilities else []
-        self._check_names([PREDICTION, *self.proba_names, *self.constants])
+        self.explain = explain
+        self.shap_names = [f"{SHAP_PREFIX}{name}" for name in self.features] if explain else []
+        self._explainer: ShapExplainer | None = None
+        self._explainer_lock = threading.Lock()
+        if explain:
+            require_shap()  # says how to install it, before any row is read
+            classes = model.classes
+            if classes is not None and len(classes) != 2:
+                raise InvalidInputError(
+                    "SHAP values are written for regressors and binary classifiers",
+                    field="explain",
+                )
+        self._check_names([PREDICTION, *self.proba_names, *self.constants, *self.shap_names])
         self.matrix_dtype = _matrix_dtype(model, schema, self.features)
         self._predict, self._predict_proba = self._array_methods()
 
@@ -97,7 +114,30 @@ class ChunkPredictor:
             predict, predict_proba = self.model.predict, self.model.predict_proba
         predictions = np.asarray(predict(data))
         probabilities = np.asarray(predict_proba(data)) if self.probabilities else None
-        return self._output(table, predictions, probabilities)
+        out = self._output(table, predictions, probabilities)
+        if self.explain:
+            frame = self.model.prepare(features.to_pandas())
+            values = self._explainer_for(frame).explain(frame).values
+            for j, name in enumerate(self.shap_names):
+                out = out.append_column(name, pa.array(values[:, j]))
+        return out
+
+    def _explainer_for(self, frame: pd.DataFrame) -> ShapExplainer:
+        """Built once, on the first chunk, with its background drawn from the model's
+        input example (else from that chunk)."""
+        with self._explainer_lock:
+            if self._explainer is None:
+                example = self.model.input_example
+                background = frame if example is None else self.model.prepare(example)
+                classifier = self.model.classes is not None and self.model.has_predict_proba
+                self._explainer = shap_explainer(
+                    self.model,
+                    background,
+                    positive_index=1 if classifier else None,
+                    positive_label=None if not classifier else self.model.classes[1],  # type: ignore[index]
+                    classifier=classifier,
+                )
+            return self._explainer
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -125,6 +125,14 @@ def predict(
             "lists them).",
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Add each row's SHAP values as shap_<feature> columns (needs shap: "
+            "pip install 'mlcycle[explain]').",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -138,6 +146,7 @@ def predict(
 
         mlcycle predict models:/churn@champion -i customers.parquet -o scores.parquet
         mlcycle predict models:/churn/3 -i churn-test@2 -o preds.parquet --keep id --workers 2
+        mlcycle predict models:/churn/3 -i churn-test@2 -o explained.parquet --explain
     """
     columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
     bar = _Bar(quiet or as_json)
@@ -153,6 +162,7 @@ def predict(
                 probabilities=proba,
                 model_columns=model_columns,
                 restart=restart,
+                explain=explain,
                 progress=bar,
                 trusted=trust,
                 client=client(ctx),

@@ -41,6 +41,7 @@ def predict(
     probabilities: bool | None = None,
     model_columns: bool = False,
     restart: bool = False,
+    explain: bool = False,
     executor: Executor | None = None,
     progress: Progress | None = None,
     trusted: Sequence[str] | None = None,
@@ -63,6 +64,10 @@ def predict(
         chunk_rows: rows per chunk: memory holds a few chunks at a time.
         probabilities: None writes class probabilities when the model has
             ``predict_proba``; False leaves them out.
+        explain: add ``shap_<feature>`` columns: each row's SHAP values (of the
+            positive class's log-odds or probability for a binary classifier, of the
+            prediction for a regressor; see :mod:`mlcycle.evaluation.explainers`).
+            Needs the ``shap`` package (``pip install 'mlcycle[explain]'``).
         restart: discard finished chunks of an earlier run with other arguments instead
             of refusing to resume.
         executor: where chunks run (default: a :class:`ThreadExecutor` of ``workers``).
@@ -106,6 +111,7 @@ def predict(
             model_columns=model_columns,
             restart=restart,
             progress=progress,
+            explain=explain,
         )
     finally:
         if own and isinstance(runner, ThreadExecutor):

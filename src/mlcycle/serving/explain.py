@@ -13,9 +13,10 @@ attributions as ``shap.<feature>`` columns when ``log_explanation`` is true.
 
 Cost is bounded: each served version builds its explainer once, on its first explain
 request (not counted in that request's budget), with a background set drawn once from the
-version's input example (tree ensembles need none); a request holds at most :data:`MAX_ROWS` rows and explains within
-``budget_ms`` (default :data:`DEFAULT_BUDGET_MS`, at most :data:`MAX_BUDGET_MS`), or gets
-a 422 saying the budget ran out.
+version's input example (tree ensembles need none); a request holds at most
+:data:`MAX_ROWS` rows and explains within ``budget_ms`` (default
+:data:`DEFAULT_BUDGET_MS`, at most :data:`MAX_BUDGET_MS`), or gets a 422 saying the budget
+ran out.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ def decode(body: bytes) -> ExplainRequest:
         or not 0 < budget <= MAX_BUDGET_MS
     ):
         raise InvalidInputError(
-            f"budget_ms must be a number of milliseconds in (0, {MAX_BUDGET_MS:g}], got "
-            f"{budget!r}",
+            f"budget_ms must be a number of milliseconds in (0, {MAX_BUDGET_MS:g}], got {budget!r}",
             field="budget_ms",
         )
     log_explanation = parameters.get("log_explanation", False)
@@ -211,8 +211,7 @@ async def explain(
                     )
                 ],
                 attributions={
-                    name: attributions.values[:, j]
-                    for j, name in enumerate(attributions.features)
+                    name: attributions.values[:, j] for j, name in enumerate(attributions.features)
                 }
                 if request.log_explanation
                 else None,
