@@ -5,7 +5,7 @@ and its feedback."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +31,14 @@ class Setup:
     model: object
 
 
-def deploy_churn(client: mlcycle.Client, *, train_rows: int = TRAIN_ROWS) -> Setup:
-    """Experiment, training data, registered model (champion) and a deployment of it."""
+def deploy_churn(
+    client: mlcycle.Client,
+    *,
+    train_rows: int = TRAIN_ROWS,
+    metrics: Mapping[str, float] | None = None,
+) -> Setup:
+    """Experiment, training data, registered model (champion) and a deployment of it;
+    ``metrics`` are logged to the version's run too."""
     client.create_experiment(
         EXPERIMENT,
         task="classification",
@@ -50,6 +56,7 @@ def deploy_churn(client: mlcycle.Client, *, train_rows: int = TRAIN_ROWS) -> Set
         run.log_metric("roc_auc", BASELINE_AUC)
         run.log_metric("accuracy", float(accuracy_score(train["churned"], proba > 0.5)))
         run.log_metric("train_roc_auc", float(roc_auc_score(train["churned"], proba)))
+        run.log_metrics(dict(metrics or {}))
         run.log_model(model, "model", input_example=train[FEATURES].head(3), register=MODEL)
     client.registry.set_alias(MODEL, "champion", 1)
     client.deployments.create(DEPLOYMENT, f"models:/{MODEL}@champion")

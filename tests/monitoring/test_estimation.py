@@ -13,6 +13,7 @@ import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
+import mlcycle
 import mlcycle.monitoring as mon
 from mlcycle.errors import InvalidInputError
 from mlcycle.monitoring.estimation import (
@@ -22,7 +23,13 @@ from mlcycle.monitoring.estimation import (
     realised_classification,
 )
 from tests.models._models import churn_frame
-from tests.monitoring._setup import DEPLOYMENT, Setup, log_predictions, send_feedback
+from tests.monitoring._setup import (
+    DEPLOYMENT,
+    Setup,
+    deploy_churn,
+    log_predictions,
+    send_feedback,
+)
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -184,3 +191,38 @@ def test_monitor_estimates_before_labels_then_shows_the_realised_metric(deployed
     assert after.section("performance")["metrics"]["roc_auc"] == pytest.approx(
         section["realised"]["roc_auc"]
     )
+
+
+def test_drift_is_ordered_by_importance_and_says_which_drifted_features_matter(
+    mclient: mlcycle.Client,
+) -> None:
+    now = int(time.time() * 1000)
+    # the version's run logged importance (as evaluate(explain=True) does)
+    deployed = deploy_churn(
+        mclient,
+        metrics={
+            "importance/charges": 0.2,
+            "importance/charges_ci_low": 0.15,
+            "importance/tenure": 0.1,
+            "importance/tenure_ci_low": 0.05,
+            "importance/calls": 0.001,
+            "importance/calls_ci_low": -0.002,
+            "importance/plan": 0.0,
+        },
+    )
+    frame = churn_frame(300, seed=6)
+    shifted = frame.assign(charges=frame["charges"] + 60.0, calls=frame["calls"] + 20)
+    log_predictions(deployed, shifted, start_ms=now - 30 * MINUTE)
+    mon.create("churn-watch", DEPLOYMENT, window="1h")
+    mon.add_alert_rule("churn-watch", "dataset_drift")
+    result = deployed.client.monitoring.run("churn-watch", now=now)
+    section = result.section("feature_drift")
+    weighed = section["importance"]
+    assert weighed["ranked"] == ["charges", "tenure", "calls", "plan"]
+    assert weighed["matter"] == ["charges"]
+    assert weighed["do_not_matter"] == ["calls"]
+    assert "1 drifted feature(s) matter to this model: charges" in weighed["summary"]
+    assert section["columns"]["charges"]["importance"] == 0.2
+    alert = mon.list_alerts(monitor="churn-watch")[0]
+    assert "matter to this model: charges" in alert.message
+    assert "By importance" in mon.monitor_report("churn-watch")

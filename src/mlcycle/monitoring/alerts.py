@@ -133,6 +133,9 @@ def judge(rule: AlertRule, result: MonitorResult) -> Verdict:
         text = f"dataset drift: {share:.0%} of the features drifted" + (
             f" ({', '.join(sorted(drifted)[:10])})" if drifted else ""
         )
+        weighed = result.section("feature_drift").get("importance")
+        if isinstance(weighed, Mapping) and weighed.get("summary"):
+            text += f"; {weighed['summary']}"
         return Verdict(result.dataset_drift, text, {"drift_share": share, "drifted": drifted})
     if condition is AlertCondition.COLUMN_DRIFT:
         columns = result.section("feature_drift").get("columns", {})

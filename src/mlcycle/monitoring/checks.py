@@ -20,6 +20,7 @@ from mlcycle.monitoring.monitors import WindowFrame
 from mlcycle.monitoring.performance import DEFAULT_TOLERANCE, join_labels, performance
 from mlcycle.monitoring.quality import data_quality
 from mlcycle.monitoring.reference import Reference
+from mlcycle.monitoring.weighted_drift import weigh
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,7 +172,9 @@ def evaluate(
     known = [f for f in features if f in reference.profile]
     feature_report: dict[str, Any] = {"columns": {}, "share": None, "drifted": None}
     if known:  # a feature missing from the window shows as missing_in_current
-        feature_report = drift(reference.profile, current, columns=known).to_dict()
+        feature_report = weigh(
+            drift(reference.profile, current, columns=known).to_dict(), reference.baseline
+        )
     task = _task(reference, log)
     details: dict[str, Any] = {
         "feature_drift": feature_report,

@@ -173,6 +173,9 @@ def render_monitor_page(monitor: Monitor, results: Sequence[MonitorResult]) -> s
                 f"with enough data ({_esc(_time(last.created_at))}).</p>"
             )
         parts.append("<h2>Feature drift</h2>")
+        weighed = last.section("feature_drift").get("importance")
+        if isinstance(weighed, Mapping) and weighed.get("summary"):
+            parts.append(f"<p><b>By importance:</b> {_esc(weighed['summary'])}</p>")
         parts.append(DriftReport.from_dict(last.section("feature_drift"))._repr_html_())
         parts.append(_single(last.section("prediction_drift"), "Prediction drift"))
         parts.append(_single(last.section("target_drift"), "Target drift"))
