@@ -220,6 +220,14 @@ def promote(
     max_latency_ms: Annotated[
         float | None, typer.Option(help="Add a latency gate: p99 on the input example.")
     ] = None,
+    require_card: Annotated[
+        bool,
+        typer.Option(
+            "--require-card",
+            help="Add a gate: refuse while the card's intended use, limitations or ethical "
+            "considerations are empty.",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Promote past failed gates.")] = False,
     reason: Annotated[str | None, typer.Option(help="Why (required with --force).")] = None,
     as_json: JsonOption = False,
@@ -236,6 +244,8 @@ def promote(
         gates.append(registry.FairnessGate(max_fairness_gap))
     if max_latency_ms is not None:
         gates.append(registry.LatencyGate(max_latency_ms))
+    if require_card:
+        gates.append(registry.CardGate())
     done = registry.promote(
         name,
         version,
@@ -295,6 +305,9 @@ def card(
     limitations: Annotated[
         str | None, typer.Option(help="Set the card's limitations first.")
     ] = None,
+    ethical_considerations: Annotated[
+        str | None, typer.Option(help="Set the card's ethical considerations first.")
+    ] = None,
 ) -> None:
     """The model card of a version: details, intended use and limitations, training data,
     evaluation (overall, per slice, fairness), gates, approvals, deployments, monitoring.
@@ -307,7 +320,11 @@ def card(
     if html and md:
         raise typer.BadParameter("choose one of --html and --md")
     gov = client(ctx).governance
-    fields = {"intended_use": intended_use, "limitations": limitations}
+    fields = {
+        "intended_use": intended_use,
+        "limitations": limitations,
+        "ethical_considerations": ethical_considerations,
+    }
     if any(v is not None for v in fields.values()):
         gov.set_card_fields(name, version, **{k: v for k, v in fields.items() if v is not None})
     found = gov.card(name, version)
@@ -319,6 +336,12 @@ def card(
         typer.echo(text)
         return
     output_path.write_text(text, encoding="utf-8")
+    if not html and not as_json:  # the Markdown links its charts: write them beside it
+        for item in found.evidence:
+            if item.asset is not None and item.png is not None:
+                asset = output_path.parent / item.asset
+                asset.parent.mkdir(parents=True, exist_ok=True)
+                asset.write_bytes(item.png)
     output.err_console().print(f"Wrote the model card to {output_path}", markup=False)
 
 

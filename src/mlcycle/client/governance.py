@@ -48,6 +48,7 @@ from mlcycle.entities.governance import (
 from mlcycle.errors import InvalidInputError, MlcycleError
 from mlcycle.governance.actor import current_actor
 from mlcycle.governance.bundle import write_bundle
+from mlcycle.governance.card_evidence import Evidence, evaluation_evidence
 from mlcycle.governance.cards import ModelCard
 from mlcycle.governance.retirement import (
     DEFAULT_PREDICTION_LOG_RETENTION,
@@ -241,6 +242,8 @@ class LocalGovernance:
         v = registry.get_version(name, version)
         model = registry.get_model(name)
         lineage = registry.lineage(name, version)
+        evaluations = self._evaluations(v.run_id)
+        deployments = self._deployment_history(name, version, v.aliases)
         retirement = None
         if RETIRED_REASON_TAG in v.tags:
             retirement = {
@@ -266,17 +269,35 @@ class LocalGovernance:
                 "experiment": lineage.experiment.name if lineage.experiment else None,
             },
             datasets=self._datasets(lineage.to_dict()["inputs"]),
-            evaluations=[{"path": p, **e} for p, e in self._evaluations(v.run_id).items()],
+            evaluations=[{"path": p, **e} for p, e in evaluations.items()],
+            evidence=self._evidence(v.run_id, evaluations),
+            lineage=_lineage_steps(lineage.to_dict(), name, version, deployments),
             gates=[g.to_dict() for g in registry.gate_results(name, version)],
             approvals=[
                 a.to_dict()
                 for a in self.service.approvals.list(target=name)
                 if a.version == version
             ],
-            deployments=self._deployment_history(name, version, v.aliases),
+            deployments=deployments,
             monitoring=self._monitoring(name, version),
             retirement=retirement,
         )
+
+    def _evidence(self, run_id: str, evaluations: dict[str, dict[str, Any]]) -> list[Evidence]:
+        backend = self._client.backend
+        found: list[Evidence] = []
+        for path, report in evaluations.items():
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            pngs: dict[str, bytes] = {}
+            for plot in report.get("plots") or []:
+                where = f"{folder}/plots/{plot}.png" if folder else f"plots/{plot}.png"
+                try:
+                    with backend.open_artifact(run_id, where) as f:
+                        pngs[str(plot)] = f.read()
+                except MlcycleError:
+                    continue  # the chart is listed without its image
+            found += evaluation_evidence(path, report, pngs)
+        return found
 
     def _datasets(self, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows = []
@@ -346,6 +367,7 @@ class LocalGovernance:
                                 "status": str(result.status),
                                 "rows": result.rows,
                                 "drift_share": result.drift_share,
+                                **_performance_of(result.details),
                                 "message": result.message,
                                 "created_at": result.created_at,
                             }
@@ -363,6 +385,7 @@ class LocalGovernance:
         registry = self._client.registry
         v = registry.get_version(name, version)
         files: dict[str, bytes] = {
+            **{e.asset: e.png for e in card.evidence if e.asset is not None and e.png},
             "model_card.md": card.to_markdown().encode(),
             "model_card.html": card.to_html().encode(),
             "model_card.json": json.dumps(card.to_dict(), indent=2, default=str).encode(),
@@ -455,3 +478,37 @@ def governance_for(client: Client) -> GovernanceClient:
         assert remote is not None
         return RemoteGovernanceClient(remote.http)
     return LocalGovernance(client)
+
+
+def _lineage_steps(
+    lineage: dict[str, Any], name: str, version: int, deployments: list[dict[str, Any]]
+) -> list[str]:
+    """``"step: what"`` from the data to the deployments."""
+    steps = [
+        f"Dataset: {i.get('name')}@{i.get('version')} ({i.get('context') or 'input'})"
+        for i in lineage.get("inputs", [])
+    ]
+    run = lineage.get("run") or {}
+    if run:
+        steps.append(f"Run: {run.get('id')} ({run.get('name') or 'unnamed'})")
+    steps.append(f"Model version: {name} version {version}")
+    names = list(dict.fromkeys(str(d.get("deployment")) for d in deployments))
+    steps.append(f"Deployments: {', '.join(names) if names else 'none'}")
+    return steps
+
+
+def _performance_of(details: Any) -> dict[str, Any]:
+    """The judged metric's label-free estimate and, once labels came, its realised value."""
+    section = details.get("estimated_performance") if isinstance(details, dict) else None
+    if not isinstance(section, dict) or not section.get("metrics"):
+        return {"estimated": None, "realised": None}
+    metric = section.get("judged_metric")
+    estimate = (section.get("metrics") or {}).get(metric) or {}
+    realised = (section.get("realised") or {}).get(metric)
+    value = estimate.get("value")
+    return {
+        "estimated": None
+        if value is None
+        else f"{metric} {value:.3f} [{estimate.get('low', 0):.3f}, {estimate.get('high', 0):.3f}]",
+        "realised": None if realised is None else f"{metric} {realised:.3f}",
+    }

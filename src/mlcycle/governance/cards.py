@@ -4,12 +4,17 @@ A :class:`ModelCard` holds the version's details (owner, flavor, signature), wha
 says about intended use and limitations (version tags ``mlcycle.card.<field>``), the
 training data's lineage, profile and validation, evaluation overall, per slice and for
 fairness, the promotion gates, approvals, deployment history and the latest monitoring.
-It renders to Markdown and to a self-contained HTML page. The client gathers the facts
+Its evidence (:mod:`mlcycle.governance.card_evidence`) is the evaluation's charts, the
+feature importance, slices and fairness, each with a short reading; the lineage runs from
+the dataset to the deployments. Each metric is listed once: the training run's metrics
+that an evaluation reports are shown with the evaluation only. It renders to Markdown,
+to a self-contained HTML page (charts embedded) and to JSON. The client gathers the facts
 (:meth:`mlcycle.client.governance.LocalGovernance.card`); this module only arranges them.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlcycle.entities.governance import CARD_FIELDS
+from mlcycle.governance.card_evidence import Evidence
+
+#: Run metrics an evaluation report holds (logged by ``mlcycle.evaluate``): shown with the
+#: evaluation, not again with the training run.
+_EVALUATION_PREFIXES = ("slice/", "fairness/", "importance/", "shap/", "cv/")
 
 
 def _when(ms: int | None) -> str:
@@ -59,6 +69,8 @@ class ModelCard:
     deployments: Sequence[Mapping[str, Any]] = ()
     monitoring: Sequence[Mapping[str, Any]] = ()
     retirement: Mapping[str, Any] | None = None
+    evidence: Sequence[Evidence] = ()
+    lineage: Sequence[str] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,7 +92,22 @@ class ModelCard:
             "deployments": [dict(d) for d in self.deployments],
             "monitoring": [dict(m) for m in self.monitoring],
             "retirement": None if self.retirement is None else dict(self.retirement),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "lineage": list(self.lineage),
         }
+
+    def _evaluated(self) -> set[str]:
+        names: set[str] = set()
+        for e in self.evaluations:
+            names.update((e.get("metrics") or {}).keys())
+        return names
+
+    def _run_metric_shown(self, key: str, evaluated: set[str]) -> bool:
+        if key in evaluated or key.startswith(_EVALUATION_PREFIXES):
+            return False
+        return (
+            not key.endswith(("_ci_low", "_ci_high")) or key.rsplit("_ci_", 1)[0] not in evaluated
+        )
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -111,12 +138,23 @@ class ModelCard:
             for f in CARD_FIELDS
         ]
         out.append(("Intended use and limitations", ["Field", "Value"], uses))
+        if self.lineage:
+            out.append(
+                (
+                    "Lineage (dataset to deployment)",
+                    ["Step", "What"],
+                    [list(r.split(": ", 1)) for r in self.lineage],
+                )
+            )
         if self.run:
             rows = [["Run", f"{self.run.get('id')} ({self.run.get('name')})"]]
             rows.append(["Experiment", _fmt(self.run.get("experiment"))])
             rows += [[f"param {k}", str(v)] for k, v in sorted(self.run.get("params", {}).items())]
+            evaluated = self._evaluated()
             rows += [
-                [f"metric {k}", _fmt(v)] for k, v in sorted(self.run.get("metrics", {}).items())
+                [f"metric {k}", _fmt(v)]
+                for k, v in sorted(self.run.get("metrics", {}).items())
+                if self._run_metric_shown(k, evaluated)
             ]
             out.append(("Training run", ["Field", "Value"], rows))
         data_rows = [
@@ -219,6 +257,8 @@ class ModelCard:
                 str(m.get("status", "")),
                 _fmt(m.get("rows")),
                 _fmt(m.get("drift_share")),
+                _fmt(m.get("estimated")),
+                _fmt(m.get("realised")),
                 _fmt(m.get("message")),
                 _when(m.get("created_at")),
             ]
@@ -227,7 +267,16 @@ class ModelCard:
         out.append(
             (
                 "Latest monitoring",
-                ["Monitor", "Status", "Rows", "Drift share", "Message", "When"],
+                [
+                    "Monitor",
+                    "Status",
+                    "Rows",
+                    "Drift share",
+                    "Estimated (no labels)",
+                    "Realised",
+                    "Message",
+                    "When",
+                ],
                 monitor_rows,
             )
         )
@@ -237,9 +286,18 @@ class ModelCard:
         return out
 
     def to_markdown(self) -> str:
-        """The card as Markdown (GitHub tables)."""
+        """The card as Markdown (GitHub tables); charts are images at their ``asset``
+        path (``card_assets/<key>.png``, written beside the card in the bundle)."""
         lines = [f"# Model card: {self.name} version {self.version}", ""]
         for title, headers, rows in self.sections():
+            if title == "Promotion gates" and self.evidence:
+                lines += ["## Evidence", ""]
+                for e in self.evidence:
+                    lines += [f"### {e.title}", ""]
+                    if e.asset is not None:
+                        lines += [f"![{e.title}]({e.asset})", ""]
+                    if e.reading:
+                        lines += [e.reading, ""]
             lines += [f"## {title}", ""]
             if not rows:
                 lines += ["None recorded.", ""]
@@ -260,10 +318,25 @@ class ModelCard:
             f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:70em;"
             "margin:2em auto}table{border-collapse:collapse;margin-bottom:1.5em}"
             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-            "th{background:#f3f3f3}</style></head><body>",
+            "th{background:#f3f3f3}.evidence{display:flex;flex-wrap:wrap;gap:1em}"
+            "figure{margin:0;width:31em}figure img{max-width:100%}</style></head><body>",
             f"<h1>{title}</h1>",
         ]
         for section, headers, rows in self.sections():
+            if section == "Promotion gates" and self.evidence:
+                parts.append("<h2>Evidence</h2><div class='evidence'>")
+                for e in self.evidence:
+                    image = (
+                        ""
+                        if e.png is None
+                        else f"<img alt='{html.escape(e.title)}' src='data:image/png;base64,"
+                        f"{base64.b64encode(e.png).decode()}'>"
+                    )
+                    parts.append(
+                        f"<figure>{image}<figcaption><b>{html.escape(e.title)}</b>. "
+                        f"{html.escape(e.reading)}</figcaption></figure>"
+                    )
+                parts.append("</div>")
             parts.append(f"<h2>{html.escape(section)}</h2>")
             if not rows:
                 parts.append("<p>None recorded.</p>")

@@ -62,9 +62,8 @@ def weigh(section: Mapping[str, Any], metrics: Mapping[str, float]) -> dict[str,
     matter = [n for n in drifted if matters(n)]
     rest = [n for n in drifted if not matters(n)]
     if matter:
-        summary = (
-            f"{len(matter)} drifted feature(s) matter to this model: {', '.join(matter)}"
-            + (f"; {len(rest)} drifted one(s) barely do: {', '.join(rest)}" if rest else "")
+        summary = f"{len(matter)} drifted feature(s) matter to this model: {', '.join(matter)}" + (
+            f"; {len(rest)} drifted one(s) barely do: {', '.join(rest)}" if rest else ""
         )
     elif rest:
         summary = f"the drifted features barely matter to this model: {', '.join(rest)}"

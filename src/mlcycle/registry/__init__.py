@@ -47,6 +47,7 @@ from mlcycle.entities import (
 from mlcycle.errors import PromotionRefusedError
 from mlcycle.registry.gates import (
     CallableGate,
+    CardGate,
     FairnessGate,
     Gate,
     GateContext,
@@ -57,6 +58,7 @@ from mlcycle.registry.gates import (
 
 __all__ = [
     "CallableGate",
+    "CardGate",
     "FairnessGate",
     "Gate",
     "GateContext",

@@ -7,6 +7,8 @@ A gate is any object with a ``name`` and ``check(context) -> GateResult``. Built
   evaluation dataset version, by more than a tolerance;
 * :class:`FairnessGate` - a fairness gap logged by ``mlcycle.evaluate`` is at most ``x``;
 * :class:`LatencyGate` - p99 latency of ``predict`` on the model's input example;
+* :class:`CardGate` - the owner filled in the model card (intended use, limitations,
+  ethical considerations);
 * :class:`CallableGate` - any function of the context.
 
 The metrics come from the source run (what ``mlcycle.evaluate`` logged there, e.g.
@@ -30,6 +32,7 @@ from mlcycle.entities import (
     Run,
     RunInput,
 )
+from mlcycle.entities.governance import CARD_FIELDS, CARD_TAG_PREFIX
 from mlcycle.errors import InvalidInputError
 
 #: Run-input contexts that hold training data; every other context is evaluation data.
@@ -252,6 +255,31 @@ class FairnessGate:
             value=gap,
             threshold=self.max_gap,
             detail=f"{key} = {gap:.6g}, needs <= {self.max_gap:g}",
+        )
+
+
+@dataclass(frozen=True)
+class CardGate:
+    """The owner has stated every field of the model card the gate names (default: intended
+    use, limitations and ethical considerations): promotion is refused while one is empty.
+
+    >>> mlcycle.registry.promote("churn", 4, gates=[CardGate()])  # doctest: +SKIP
+    """
+
+    fields: tuple[str, ...] = CARD_FIELDS
+    name: str = "model_card"
+
+    def check(self, context: GateContext) -> GateResult:
+        tags = context.candidate.tags
+        empty = [f for f in self.fields if not str(tags.get(CARD_TAG_PREFIX + f, "")).strip()]
+        return GateResult(
+            gate=self.name,
+            passed=not empty,
+            detail="the model card states " + ", ".join(f.replace("_", " ") for f in self.fields)
+            if not empty
+            else "the owner has not stated "
+            + ", ".join(f.replace("_", " ") for f in empty)
+            + " on the model card (mlcycle models card NAME VERSION --intended-use ...)",
         )
 
 
