@@ -93,6 +93,14 @@ def show_evaluation(s: DemoState, best: mlcycle.Run) -> None:
     ]
     if cells:
         s.console.print(f"  By {SLICE_COLUMN}: " + "; ".join(cells), markup=False)
+    if result.explanation is not None:
+        top = result.explanation.importance.table()[:3]
+        s.console.print(
+            "  Most important: "
+            + ", ".join(f"{r['feature']} ({output.fmt_number(r['importance'])})" for r in top)
+            + f" (drop in {result.explanation.importance.metric} when shuffled)",
+            markup=False,
+        )
     fairness = result.fairness.get(SENSITIVE_COLUMN)
     if fairness is not None:
         rates = ", ".join(

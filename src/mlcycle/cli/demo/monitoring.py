@@ -33,7 +33,11 @@ LOG_WAIT_S = 30.0
 CANARY_STEPS = (50, 100)
 CANARY_INTERVAL = "3s"
 RETRAIN_JOB = "mlcycle.cli.demo.retraining:retrain"
-RULES = (("drift", "dataset_drift", "warning"), ("accuracy", "performance", "critical"))
+RULES = (
+    ("drift", "dataset_drift", "warning"),
+    ("accuracy", "performance", "critical"),
+    ("estimated", "estimated_performance", "warning"),
+)
 
 
 def ensure_monitor(s: DemoState, rows: int, receiver: WebhookReceiver) -> None:
@@ -63,8 +67,8 @@ def ensure_monitor(s: DemoState, rows: int, receiver: WebhookReceiver) -> None:
             cooldown="1h",
             webhook=receiver.url,
             secret=receiver.secret,
-            tolerance=0.05 if on == "performance" else None,
-            metric="accuracy" if on == "performance" else None,
+            tolerance=0.05 if on in ("performance", "estimated_performance") else None,
+            metric="accuracy" if on in ("performance", "estimated_performance") else None,
             client=s.client,
         )
     s.console.print(
@@ -141,6 +145,35 @@ def show_result(s: DemoState, result: mlcycle.monitoring.MonitorResult, title: s
     )
 
 
+def show_estimate(s: DemoState, result: mlcycle.monitoring.MonitorResult, when: str) -> None:
+    """The label-free estimate of the window's performance (CBPE), beside the realised
+    metrics once the labels are in."""
+    section = result.section("estimated_performance")
+    estimates = section.get("metrics") or {}
+    if not estimates:
+        s.console.print(f"{when}: no estimate ({section.get('status', 'not computed')}).")
+        return
+    realised = section.get("realised") or {}
+    baseline = section.get("baseline") or {}
+    parts = []
+    for metric in ("accuracy", "roc_auc"):
+        found = estimates.get(metric)
+        if not found:
+            continue
+        text = (
+            f"{metric} ~{output.fmt_number(found['value'])} "
+            f"[{output.fmt_number(found['low'])}, {output.fmt_number(found['high'])}] "
+            f"(baseline {output.fmt_number(baseline.get(metric))})"
+        )
+        if metric in realised:
+            text += f", realised {output.fmt_number(realised[metric])}"
+        parts.append(text)
+    verdict = "[red]an estimated drop[/]" if section.get("drop") else "no estimated drop"
+    s.console.print(
+        f"{when} (CBPE, from the model's own probabilities): {'; '.join(parts)}: {verdict}."
+    )
+
+
 def monitor(s: DemoState) -> None:
     """A calm window first, then a shifted one: drift, a performance drop, alerts."""
     rows = FAST_SHIFTED_ROWS if s.fast else SHIFTED_ROWS
@@ -155,11 +188,17 @@ def monitor(s: DemoState) -> None:
     show_result(s, first, "This month: like the training data")
 
     shifted = churn.generate(rows, seed=SEED + 2, shift=1.0)
-    report = labelled_traffic(s, shifted, "Customers a few months later")
+    since = int(time.time() * 1000) - 1
+    report = send_traffic(s, shifted.drop(columns=[TARGET]), "Customers a few months later")
+    wait_for_log(s, since, len(report.answers))
     show_traffic(s, report, "Traffic after the shift")
+    before_labels = mlcycle.monitoring.run(MONITOR, client=s.client)
+    show_estimate(s, before_labels, "Before the labels arrive")
+    send_feedback(s, report, shifted[TARGET])
     started = time.monotonic()
     second = mlcycle.monitoring.run(MONITOR, client=s.client)
     show_result(s, second, "A few months later: the world moved")
+    show_estimate(s, second, "Once the labels arrived")
     s.notes["drift_result"] = second
 
     alerts = mlcycle.monitoring.list_alerts(monitor=MONITOR, client=s.client)

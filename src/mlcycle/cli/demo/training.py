@@ -241,6 +241,9 @@ def train_one(
             sensitive=SENSITIVE_COLUMN,
             run=run,
             client=s.client,
+            explain=True,  # importance and SHAP: the model card shows them
+            importance_repeats=3,
+            explain_budget_s=5,
         )
     s.run_ids.append(run.id)
     s.evaluations[run.id] = result
