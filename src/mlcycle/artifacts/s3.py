@@ -375,14 +375,19 @@ class _Writer(io.RawIOBase):
         self._writer = writer
         self._owner = owner
         self._key = key
+        self._written = 0
 
     def writable(self) -> bool:
         return True
+
+    def tell(self) -> int:
+        return self._written
 
     def write(self, data: Buffer) -> int:
         view = memoryview(data)
         with self._owner._errors():
             self._writer.write(view.tobytes())
+        self._written += view.nbytes
         return view.nbytes
 
     def close(self) -> None:
