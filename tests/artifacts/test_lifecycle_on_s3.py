@@ -14,8 +14,7 @@ from sklearn.linear_model import LogisticRegression
 import mlcycle
 import mlcycle.datasets as mds
 from mlcycle.errors import ArtifactStoreError, InvalidInputError
-
-from .conftest import boto3_client
+from tests.s3 import boto3_client
 
 
 @pytest.fixture
