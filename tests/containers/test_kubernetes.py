@@ -83,10 +83,14 @@ def test_a_canary_deployment_gives_an_image_per_version_and_kserve_canary_fields
     client.deployments.create("churn-live", stable.uri)
     client.deployments.canary("churn-live", candidate.uri, steps=(10, 50, 100))
     built = build_deployment_contexts(
-        "churn-live", tmp_path / "ctx", client=client, registry="registry.example.com/ml", hashes=False
+        "churn-live",
+        tmp_path / "ctx",
+        client=client,
+        registry="registry.example.com/ml",
+        hashes=False,
     )
     versions = {arm: c.spec.version for arm, c in built.contexts.items()}
-    assert sorted(versions.values()) == [stable.version, candidate.version]
+    assert sorted(v or 0 for v in versions.values()) == [stable.version, candidate.version]
     assert {c.spec.name for c in built.contexts.values()} == {"churn-live"}
     built.manifests.write(tmp_path / "k8s")
     files = _load(tmp_path / "k8s")
@@ -99,7 +103,10 @@ def test_a_canary_deployment_gives_an_image_per_version_and_kserve_canary_fields
     assert canary["canaryTrafficPercent"] == 10
     deployments = files["deployment.yaml"]
     assert len(deployments) == 2
-    replicas = {d["metadata"]["labels"]["mlcycle.io/model-version"]: d["spec"]["replicas"] for d in deployments}
+    replicas = {
+        d["metadata"]["labels"]["mlcycle.io/model-version"]: d["spec"]["replicas"]
+        for d in deployments
+    }
     assert replicas[str(stable.version)] > replicas[str(candidate.version)] >= 1
     client.deployments.delete("churn-live")
 
