@@ -10,16 +10,20 @@ itself is not in the lock: it comes as a wheel in the context (see ``wheel.py``)
 from __future__ import annotations
 
 import platform
+import tomllib
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+import mlcycle
 from mlcycle.errors import InvalidInputError
 
 #: mlcycle's dependencies the serving entry point never imports (plots, sweeps, the
@@ -105,11 +109,34 @@ def _installed(name: str) -> metadata.Distribution | None:
     return None
 
 
+def source_project() -> dict[str, Any] | None:
+    """The ``[project]`` table of the source checkout mlcycle is imported from (a ``src``
+    layout with its ``pyproject.toml``), or None for an installed wheel. The imported code
+    is what the image gets, so its own declared dependencies win over installed metadata
+    that may be older (an editable install)."""
+    path = Path(mlcycle.__file__).resolve().parents[2] / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        project = tomllib.loads(path.read_text()).get("project") or {}
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return project if project.get("name") == "mlcycle" else None
+
+
+def mlcycle_requires() -> list[str]:
+    """mlcycle's declared runtime requirements (the source checkout's, else installed)."""
+    project = source_project()
+    if project is not None:
+        return [str(r) for r in project.get("dependencies") or []]
+    dist = _installed("mlcycle")
+    return list(dist.requires or []) if dist is not None else []
+
+
 def serving_requirements() -> list[Requirement]:
     """mlcycle's own runtime requirements that serving needs (no extras, no NOT_SERVED)."""
-    dist = _installed("mlcycle")
     found: list[Requirement] = []
-    for text in (dist.requires or []) if dist is not None else []:
+    for text in mlcycle_requires():
         req = Requirement(text)
         if req.marker is not None and "extra" in str(req.marker):
             continue

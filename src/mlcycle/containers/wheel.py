@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 import mlcycle
+from mlcycle.containers.requirements import source_project
 
 #: 1980-01-01, the earliest time a zip file can hold.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -37,8 +38,23 @@ def _package_files(root: Path) -> list[Path]:
 
 
 def _metadata(version: str) -> tuple[str, str]:
-    """The METADATA and entry points of the installed distribution (its dependencies,
-    console script), or minimal ones when mlcycle runs from a source tree only."""
+    """The METADATA and entry points: from the source checkout's ``pyproject.toml`` when
+    mlcycle is imported from one, else from the installed distribution."""
+    project = source_project()
+    if project is not None:
+        lines = [
+            "Metadata-Version: 2.1",
+            "Name: mlcycle",
+            f"Version: {version}",
+            f"Summary: {project.get('description', '')}",
+            f"Requires-Python: {project.get('requires-python', '>=3.11')}",
+            *(f"Requires-Dist: {r}" for r in project.get("dependencies") or []),
+        ]
+        scripts = project.get("scripts") or {}
+        entry_points = "[console_scripts]\n" + "".join(
+            f"{name} = {target}\n" for name, target in sorted(scripts.items())
+        )
+        return "\n".join(lines) + "\n", entry_points
     try:
         dist = metadata.distribution("mlcycle")
     except metadata.PackageNotFoundError:
