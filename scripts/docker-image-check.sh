@@ -6,15 +6,17 @@
 # On a Debian machine without Docker Hub access (root needed):
 #   1. installs docker.io and debootstrap when missing (apt-get);
 #   2. starts dockerd by hand with --iptables=false --bridge=none (no network setup);
-#   3. makes a CPython base image with debootstrap (Debian bookworm: Python 3.11) and
-#      `docker import` (a few minutes, once: it is kept as mlcycle-base:bookworm);
+#   3. makes a CPython base image with debootstrap (Debian bookworm: Python 3.11, this
+#      machine's extra CA certificates) and `docker import` (a few minutes, once: it is
+#      kept as mlcycle-base:bookworm; `docker rmi` it to make it again);
 #   4. registers a churn model in a temporary store, writes its context with
 #      `mlcycle models build-context`, builds it with `docker build --network host`;
 #   5. runs the image (host network), checks health and predictions over HTTP, reads the
 #      labels and the HEALTHCHECK status;
 #   6. tries `mlflow models build-docker` on the same model, for comparison;
 #   7. prints the image size and build time, stops what it started.
-# Environment: PYTHON (default .venv/bin/python, else python3), with mlcycle importable.
+# Environment: PYTHON (default .venv/bin/python, else python3), with mlcycle importable;
+# REBUILD_BASE=1 makes the base image again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -48,7 +50,7 @@ if ! docker version >/dev/null 2>&1; then
   docker version --format 'dockerd {{.Server.Version}}'
 fi
 
-if ! docker image inspect "$BASE" >/dev/null 2>&1; then
+if [ -n "${REBUILD_BASE:-}" ] || ! docker image inspect "$BASE" >/dev/null 2>&1; then
   log "making the base image $BASE with debootstrap"
   started=$(date +%s)
   rm -rf "$WORK/rootfs"
@@ -57,6 +59,11 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
     bookworm "$WORK/rootfs" http://deb.debian.org/debian >"$WORK/debootstrap.log"
   # pip installs into the image's own Python, as in python:*-slim images
   rm -f "$WORK"/rootfs/usr/lib/python3*/EXTERNALLY-MANAGED
+  # the machine's own CA certificates (a TLS-inspecting proxy), as a site's base image has
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$WORK/rootfs/usr/local/share/ca-certificates/"
+    chroot "$WORK/rootfs" update-ca-certificates >/dev/null
+  fi
   rm -rf "$WORK"/rootfs/var/cache/apt/archives/*.deb "$WORK"/rootfs/var/lib/apt/lists/*
   tar -C "$WORK/rootfs" -c . | docker import - "$BASE" >/dev/null
   echo "base image: $(( $(date +%s) - started )) s"
