@@ -12,6 +12,7 @@ import pytest
 import mlcycle
 from mlcycle.containers import ContextSpec, build_context
 from mlcycle.containers.dockerfile import labels
+from mlcycle.containers.healthcheck import main_process_port, port_in
 from mlcycle.containers.server import prepare
 from mlcycle.errors import InvalidInputError, ModelRetiredError, UntrustedTypesError
 from mlcycle.models.manifest import ModelManifest
@@ -164,3 +165,17 @@ def test_a_changed_model_file_stops_the_entry_point(registered: Registered, out:
     (out / "model" / "model.skops").write_bytes(b"tampered")
     with pytest.raises(InvalidInputError, match=r"model\.skops changed since the context"):
         prepare(out)
+
+
+def test_the_healthcheck_follows_the_port_the_entry_point_was_given(tmp_path: Path) -> None:
+    cmdline = tmp_path / "cmdline"
+    entry = ["python", "-m", "mlcycle.containers.entrypoint", "--context", "/opt/mlcycle"]
+    cmdline.write_bytes("\0".join([*entry, "--host", "0.0.0.0", "--port", "9000"]).encode())
+    assert main_process_port(cmdline) == 9000
+    cmdline.write_bytes("\0".join([*entry, "--port=9100"]).encode())
+    assert main_process_port(cmdline) == 9100
+    cmdline.write_bytes("\0".join(entry).encode())
+    assert main_process_port(cmdline) is None  # the context's port then
+    cmdline.write_bytes(b"/sbin/init\0--port\x009000")
+    assert main_process_port(cmdline) is None  # not the entry point
+    assert port_in(["--port", "x"]) is None
