@@ -23,6 +23,7 @@ SUITES: dict[str, str] = {
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
     "scale": "benchmarks.scale_out",
+    "containers": "benchmarks.containers",
 }
 
 
