@@ -34,6 +34,7 @@ from mlcycle.cli import (
     serve,
     server,
     tokens,
+    ui,
     users,
 )
 from mlcycle.cli.context import CliState
@@ -62,6 +63,7 @@ app.add_typer(audit.app)
 app.add_typer(governance.app)
 server.register(app)
 serve.register(app)
+ui.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
 app.command("evaluate")(evaluate.evaluate)

@@ -125,6 +125,27 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_G}/audit/export"): READ,
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/retire"): _model(M),
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/legal-hold"): ADMIN,
+    # the web UI (mlcycle.server.ui): pages read; actions need what their API routes need
+    ("GET", "/"): READ,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): READ,
+    ("GET", "/ui/static/{path:path}"): PUBLIC,
+    ("GET", "/experiments"): READ,
+    ("GET", "/experiments/{experiment_id}"): _exp(R),
+    ("GET", "/runs/{run_id}"): _run(R),
+    ("GET", "/runs/{run_id}/artifacts"): _run(R),
+    ("GET", "/runs/{run_id}/artifact-file"): _run(R),
+    ("GET", "/ui/api/runs/{run_id}/metric-buckets"): _run(R),
+    ("GET", "/compare"): READ,
+    ("GET", "/models"): READ,
+    ("GET", "/models/{name}"): _model(R),
+    ("GET", "/models/{name}/versions/{version}"): _model(R),
+    ("POST", "/models/{name}/versions/{version}/approvals"): WRITE,
+    ("POST", "/approvals/{approval_id}/approve"): APPROVE,
+    ("POST", "/approvals/{approval_id}/reject"): WRITE,
+    ("POST", "/models/{name}/versions/{version}/retire"): _model(M),
+    ("GET", "/audit"): READ,
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.

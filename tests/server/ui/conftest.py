@@ -1,0 +1,116 @@
+"""A seeded store and the server app over it, for the UI's HTML tests.
+
+The store is real SQLite with real artifact files; data goes in through the services'
+public methods, as the server would write it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.entities import MetricBatch, RunStatus
+from mlcycle.entities.models import ModelSource
+from mlcycle.registry.service import RegistryService
+from mlcycle.server import ServerConfig
+from mlcycle.settings import Settings
+from mlcycle.store.sql.store import open_store
+from mlcycle.tracking.service import TrackingService, make_problem
+from tests.server.live import ThreadServer
+
+
+@dataclass
+class Seeded:
+    settings: Settings
+    experiment_id: str
+    other_experiment_id: str
+    runs: list[str]  # run IDs of the main experiment, oldest first
+    other_run: str
+    long_run: str  # a run with a 20,000-point loss series
+
+
+def _series(n: int, start: float, rng: np.random.Generator, key: str) -> MetricBatch:
+    steps = np.arange(n, dtype=np.int64)
+    values = start * np.exp(-steps / max(n / 4, 1)) + rng.normal(0, 0.01, n)
+    return MetricBatch(
+        key=key, steps=steps, timestamps=1_700_000_000_000 + steps * 100, values=values
+    )
+
+
+def seed(root: Path) -> Seeded:
+    settings = Settings.from_env(
+        {
+            "MLCYCLE_TRACKING_URI": f"sqlite:///{root / 'ui.db'}",
+            "MLCYCLE_ARTIFACT_URI": str(root / "artifacts"),
+        }
+    )
+    store = open_store(settings.tracking_uri)
+    rng = np.random.default_rng(0)
+    try:
+        tracking = TrackingService(store, LocalArtifactStore(settings.artifact_uri))
+        problem = make_problem(
+            task="classification", target="churned", primary_metric="accuracy", threshold=0.8
+        )
+        exp = tracking.create_experiment("churn", problem=problem)
+        runs = []
+        for i, (model, lr) in enumerate([("rf", 0.1), ("rf", 0.01), ("gbm", 0.1), ("gbm", 0.3)]):
+            run = tracking.create_run(exp.id, name=f"run-{i}", tags={"team": "growth"})
+            tracking.log_params(run.id, {"model": model, "lr": lr})
+            tracking.log_metrics(
+                run.id,
+                [_series(50, 1.0 + i, rng, "loss"), _series(10, 0.5, rng, "val_loss")],
+            )
+            tracking.log_metrics(
+                run.id,
+                [
+                    MetricBatch(
+                        key="accuracy",
+                        steps=np.array([0], np.int64),
+                        timestamps=np.array([1_700_000_000_000], np.int64),
+                        values=np.array([0.7 + i * 0.05]),
+                    )
+                ],
+            )
+            runs.append(run.id)
+        first = runs[0]
+        tracking.log_artifact_bytes(first, "report/summary.txt", b"all good\n")
+        tracking.log_artifact_bytes(first, "data/head.csv", b"a,b\n1,2\n3,4\n")
+        tracking.log_artifact_bytes(first, "meta.json", b'{"k": [1, 2]}')
+        tracking.log_artifact_bytes(first, "report/page.html", b"<h1>report</h1><script>1</script>")
+        for run_id in runs:
+            tracking.end_run(run_id, RunStatus.FINISHED)
+        other = tracking.create_experiment("fraud")
+        other_run = tracking.create_run(other.id, name="fraud-run")
+        tracking.log_params(other_run.id, {"model": "lr", "lr": 0.2})
+        tracking.log_metrics(other_run.id, [_series(30, 2.0, rng, "loss")])
+        tracking.end_run(other_run.id)
+        long_run = tracking.create_run(exp.id, name="long")
+        tracking.log_metrics(long_run.id, [_series(20_000, 3.0, rng, "loss")])
+        tracking.end_run(long_run.id)
+        registry = RegistryService(store.registry, tracking)
+        registry.add_version("churn-model", ModelSource(run_id=first, artifact_path="model"))
+        registry.add_version("churn-model", ModelSource(run_id=runs[2], artifact_path="model"))
+    finally:
+        store.close()
+    return Seeded(settings, exp.id, other.id, runs, other_run.id, long_run.id)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    return seed(tmp_path_factory.mktemp("ui"))
+
+
+@pytest.fixture(scope="module")
+def ui(seeded: Seeded) -> Iterator[httpx.Client]:
+    """A client of a live server (auth off, uvicorn in a thread) over the seeded store."""
+    with (
+        ThreadServer(seeded.settings, ServerConfig()) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        yield client
