@@ -45,17 +45,37 @@ _TEXT = {
 _IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 
+def children(files: list[ArtifactInfo], folder: str) -> list[ArtifactInfo]:
+    """The entries directly in ``folder`` ("" for the root): its files, and its sub-folders
+    with the total size of what they hold; folders first."""
+    prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+    folders: dict[str, int] = {}
+    found: list[ArtifactInfo] = []
+    for f in files:
+        if not f.path.startswith(prefix):
+            continue
+        head, slash, _ = f.path[len(prefix) :].partition("/")
+        if slash:
+            folders[prefix + head] = folders.get(prefix + head, 0) + (f.size or 0)
+        else:
+            found.append(f)
+    dirs = [ArtifactInfo(path=p, is_dir=True, size=n) for p, n in sorted(folders.items())]
+    return dirs + sorted(found, key=lambda f: f.path)
+
+
 def _entry(ui: UiServices, run_id: str, path: str) -> ArtifactInfo | None:
-    """The artifact at ``path`` (None for the root)."""
+    """The file or folder at ``path`` (None for the root)."""
     clean = path.strip("/")
     if not clean:
         return None
     if ".." in clean.split("/"):
         raise InvalidInputError("an artifact path may not contain '..'", field="path")
-    parent = posixpath.dirname(clean)
-    for item in ui.tracking.list_artifacts(run_id, parent or None):
-        if item.path.strip("/") == clean:
+    files = ui.tracking.list_artifacts(run_id, clean)
+    for item in files:
+        if item.path == clean:
             return item
+    if files:
+        return ArtifactInfo(path=clean, is_dir=True, size=sum(f.size or 0 for f in files))
     raise ArtifactNotFoundError(f"run {run_id} has no artifact {clean!r}")
 
 
@@ -116,10 +136,8 @@ def artifacts_page(request: Request, ui: Services, run_id: str, path: str = "") 
     listing = None
     shown = None
     if item is None or item.is_dir:
-        listing = sorted(
-            ui.tracking.list_artifacts(run_id, item.path if item else None),
-            key=lambda a: (not a.is_dir, a.path),
-        )
+        folder = item.path if item else ""
+        listing = children(ui.tracking.list_artifacts(run_id, folder or None), folder)
     else:
         shown = preview(ui, run_id, item)
     crumbs = []

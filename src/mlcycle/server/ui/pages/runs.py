@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from mlcycle.entities import ModelVersion, Run
 from mlcycle.server.ui.buckets import DEFAULT_BUCKETS, bucketize
 from mlcycle.server.ui.deps import Cache, Services, UiServices
+from mlcycle.server.ui.pages.artifacts import children
 from mlcycle.server.ui.render import page
 from mlcycle.server.ui.routing import HtmlRoute
 
@@ -61,7 +62,7 @@ def run_page(request: Request, ui: Services, run_id: str) -> HTMLResponse:
     env = {k: v for k, v in run.tags.items() if k.startswith(_ENV_PREFIXES)}
     tags = {k: v for k, v in run.tags.items() if k not in env and not k.startswith("mlflow.")}
     note = run.description or run.tags.get("mlflow.note.content")
-    children = ui.tracking.child_run_ids(run.id)
+    child_ids = ui.tracking.child_run_ids(run.id)
     return page(
         request,
         "run.html",
@@ -72,9 +73,9 @@ def run_page(request: Request, ui: Services, run_id: str) -> HTMLResponse:
         env=env,
         tags=tags,
         note=note,
-        children=children,
+        children=child_ids,
         versions=versions_of(ui, run.id),
-        artifacts=ui.tracking.list_artifacts(run.id),
+        artifacts=children(ui.tracking.list_artifacts(run.id), ""),
     )
 
 
