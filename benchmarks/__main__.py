@@ -20,6 +20,7 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "ui": "benchmarks.ui",
 }
 
 

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from mlcycle.governance.service import GovernanceService
 from mlcycle.server import ServerConfig
 from mlcycle.store.sql.store import open_store
 from tests.server.live import ThreadServer
 from tests.server.ui.conftest import Seeded, seed
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -54,14 +53,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[playwright_api.Browser]:
-    with playwright_api.sync_playwright() as p:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
         found = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield found
         found.close()
 
 
-def login(browser: playwright_api.Browser, url: str, user: str) -> playwright_api.Page:
+def login(browser: Browser, url: str, user: str) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(url + "/experiments")
     assert "/login" in page.url  # redirected there, with the page to return to
@@ -72,7 +71,7 @@ def login(browser: playwright_api.Browser, url: str, user: str) -> playwright_ap
     return page
 
 
-def test_lifecycle_in_a_browser(site: tuple[str, Seeded], browser: playwright_api.Browser) -> None:
+def test_lifecycle_in_a_browser(site: tuple[str, Seeded], browser: Browser) -> None:
     url, seeded = site
     page = login(browser, url, "ana")
     SHOTS.mkdir(parents=True, exist_ok=True)

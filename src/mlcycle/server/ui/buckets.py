@@ -85,8 +85,11 @@ class Buckets:
 
 def _clean(values: _F) -> list[float | None]:
     """JSON has no NaN: NaN becomes null; infinities are clipped to the float range."""
-    out: list[float | None] = np.where(np.isnan(values), None, np.nan_to_num(values)).tolist()
-    return out
+    finite = np.nan_to_num(values).tolist()
+    missing = np.isnan(values)
+    if not missing.any():
+        return list(finite)
+    return [None if gap else v for v, gap in zip(finite, missing.tolist(), strict=True)]
 
 
 def bucketize(

@@ -4,7 +4,8 @@ table gives it (a JSON body would be useless in a browser tab)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -21,7 +22,7 @@ _MAX_FORM = 1 << 16
 class HtmlRoute(APIRoute):
     """An APIRoute whose mlcycle errors render ``error.html``."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:

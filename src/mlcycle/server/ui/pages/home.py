@@ -66,10 +66,18 @@ async def login(request: Request, ui: Services) -> Response:
     target = _safe_next(fields.get("next", "/experiments"))
     if not ui.governance.auth_enabled:
         return RedirectResponse(target, status_code=303)
+    if not name or not secret:
+        return page(
+            request,
+            "login.html",
+            status_code=400,
+            title="Log in",
+            next=target,
+            error="enter your user name and your password or API token",
+            name=name,
+        )
     header = "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
     try:
-        if not name or not secret:
-            raise AuthenticationError("enter your user name and your password or API token")
         user = await run_in_threadpool(ui.governance.authenticator.authenticate, header)
         token = await run_in_threadpool(
             lambda: ui.governance.users.create_token(

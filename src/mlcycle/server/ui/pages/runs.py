@@ -44,7 +44,7 @@ def metric_summary(ui: UiServices, run: Run) -> list[dict[str, Any]]:
 
 def versions_of(ui: UiServices, run_id: str) -> list[ModelVersion]:
     """The model versions registered from this run."""
-    found = []
+    found: list[ModelVersion] = []
     for model in ui.registry.list_models()[:_MODELS_SCANNED]:
         found.extend(
             v
