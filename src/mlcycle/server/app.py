@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
 from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors, ui
 from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
@@ -64,9 +65,18 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         # the tracking service ("service"), governance and the registry, all audited
         governed = await run_in_threadpool(governance_state, store, files, auth=auth)
         mlflow = mlflow_context(governed["service"], governed["registry"], store)
+        # datasets, deployments and monitoring for the web UI, built on first use
+        stages = Client(settings=settings)
         try:
-            yield {**governed, "store": store, "telemetry": telemetry, "mlflow": mlflow}
+            yield {
+                **governed,
+                "store": store,
+                "telemetry": telemetry,
+                "mlflow": mlflow,
+                "client": stages,
+            }
         finally:
+            stages.close()
             store.close()
 
     app = FastAPI(

@@ -146,6 +146,17 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("POST", "/approvals/{approval_id}/reject"): WRITE,
     ("POST", "/models/{name}/versions/{version}/retire"): _model(M),
     ("GET", "/audit"): READ,
+    ("GET", "/datasets"): READ,
+    ("GET", "/datasets/{name}"): READ,
+    ("GET", "/datasets/{name}/versions/{version}"): READ,
+    ("GET", "/datasets/{name}/diff"): READ,
+    ("GET", "/deployments"): READ,
+    ("GET", "/deployments/{name}"): READ,
+    ("GET", "/monitors"): READ,
+    ("GET", "/monitors/{name}"): READ,
+    ("GET", "/monitors/{name}/report"): READ,
+    ("GET", "/alerts"): READ,
+    ("POST", "/alerts/{alert_id}/ack"): WRITE,
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.

@@ -14,7 +14,9 @@ import httpx
 import numpy as np
 import pytest
 
+import mlcycle
 from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.clock import system_clock
 from mlcycle.entities import MetricBatch, RunStatus
 from mlcycle.entities.models import ModelSource
 from mlcycle.registry.service import RegistryService
@@ -22,6 +24,14 @@ from mlcycle.server import ServerConfig
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import open_store
 from mlcycle.tracking.service import TrackingService, make_problem
+from tests.models._models import churn_frame
+from tests.monitoring._setup import (
+    DEPLOYMENT,
+    TRAINING,
+    deploy_churn,
+    log_predictions,
+    shifted,
+)
 from tests.server.live import ThreadServer
 
 
@@ -111,6 +121,57 @@ def ui(seeded: Seeded) -> Iterator[httpx.Client]:
     """A client of a live server (auth off, uvicorn in a thread) over the seeded store."""
     with (
         ThreadServer(seeded.settings, ServerConfig()) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        yield client
+
+
+@dataclass
+class Lifecycle:
+    """A store holding the whole spine: a training dataset (two versions, validated), a
+    run that used it and logged a model, the model registered and deployed, predictions
+    logged, and a monitor whose run raised an open alert."""
+
+    settings: Settings
+    run_id: str
+    alert_id: str
+
+
+def seed_lifecycle(root: Path) -> Lifecycle:
+    settings = Settings.from_env(
+        {
+            "MLCYCLE_TRACKING_URI": f"sqlite:///{root / 'life.db'}",
+            "MLCYCLE_ARTIFACT_URI": str(root / "artifacts"),
+        }
+    )
+    with mlcycle.Client(settings=settings) as client:
+        setup = deploy_churn(client, train_rows=400)
+        train = client.datasets.get(TRAINING, 1)
+        client.datasets.validate(train, "- not_null: {column: tenure}")
+        second = churn_frame(300, seed=9)
+        mlcycle.datasets.register(
+            TRAINING, second.assign(tenure=second["tenure"] * 2), client=client
+        )
+        now = system_clock()
+        log_predictions(setup, shifted(churn_frame(200, seed=6)), start_ms=now - 600_000)
+        client.monitoring.create("churn-watch", DEPLOYMENT, window="1h")
+        client.monitoring.add_rule("churn-watch", "quality")
+        client.monitoring.run("churn-watch", now=now)
+        (alert,) = client.monitoring.alerts(status="open")
+        (run_input,) = client.datasets.runs_of(train)
+    return Lifecycle(settings, run_input.run_id, alert.id)
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
+    return seed_lifecycle(tmp_path_factory.mktemp("life"))
+
+
+@pytest.fixture(scope="module")
+def life(lifecycle: Lifecycle) -> Iterator[httpx.Client]:
+    """A client of a live server (auth off) over the lifecycle store."""
+    with (
+        ThreadServer(lifecycle.settings, ServerConfig()) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):
         yield client

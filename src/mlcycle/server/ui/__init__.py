@@ -4,7 +4,8 @@ charts, all inside the package (no CDN, no Node). ``create_app`` mounts :func:`r
 
 Pages (each a stable link): ``/experiments``, ``/experiments/{id}`` (runs table),
 ``/runs/{id}``, ``/runs/{id}/artifacts``, ``/compare?runs=a,b``, ``/models``,
-``/models/{name}``, ``/models/{name}/versions/{v}``, ``/audit``; ``/`` maps MLflow's
+``/datasets/{name}/versions/{v}``, ``/models/{name}/versions/{v}``,
+``/deployments/{name}``, ``/monitors/{name}``, ``/alerts``, ``/audit``; ``/`` maps MLflow's
 ``/#/experiments/<id>/runs/<run_id>`` links to them.
 """
 
@@ -16,9 +17,12 @@ from mlcycle.server.ui import assets
 from mlcycle.server.ui.pages import (
     artifacts,
     compare,
+    datasets,
+    deployments,
     experiments,
     governance,
     home,
+    monitoring,
     registry,
     runs,
 )
@@ -33,7 +37,8 @@ __all__ = ["LOGIN_PATH", "PUBLIC_PATHS", "PUBLIC_PREFIXES", "router"]
 def router() -> APIRouter:
     """Every route of the UI (pages, their JSON endpoints and static files)."""
     combined = APIRouter(include_in_schema=False)
-    for module in (home, experiments, runs, artifacts, compare, registry, governance):
+    pages = (home, experiments, runs, artifacts, compare, datasets, registry, deployments)
+    for module in (*pages, monitoring, governance):
         combined.include_router(module.router)
     combined.include_router(runs.api)
     combined.include_router(assets.router)

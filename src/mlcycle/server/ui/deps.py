@@ -12,8 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mlcycle.client.client import Client
+from mlcycle.datasets.service import DatasetService
+from mlcycle.deployments.service import DeploymentService
 from mlcycle.entities.governance import Principal
 from mlcycle.governance.service import GovernanceService
+from mlcycle.monitoring.service import MonitorService
 from mlcycle.registry.service import RegistryService
 from mlcycle.server.auth import principal_of
 from mlcycle.server.ui.buckets import SeriesCache
@@ -22,13 +26,27 @@ from mlcycle.tracking.service import TrackingService
 
 @dataclass(frozen=True)
 class UiServices:
-    """What the pages read: tracking, the registry and governance, and who is asking
-    (None when auth is off)."""
+    """What the pages read: tracking, the registry and governance (the server's, audited
+    and guarded), datasets, deployments and monitoring (built on first use), and who is
+    asking (None when auth is off)."""
 
     tracking: TrackingService
     registry: RegistryService
     governance: GovernanceService
     principal: Principal | None
+    stages: Client
+
+    @property
+    def datasets(self) -> DatasetService:
+        return self.stages.datasets
+
+    @property
+    def deployments(self) -> DeploymentService:
+        return self.stages.deployments
+
+    @property
+    def monitoring(self) -> MonitorService:
+        return self.stages.monitoring
 
 
 def services(request: Request) -> UiServices:
@@ -38,6 +56,7 @@ def services(request: Request) -> UiServices:
         registry=state.registry,
         governance=state.governance,
         principal=principal_of(request),
+        stages=state.client,
     )
 
 

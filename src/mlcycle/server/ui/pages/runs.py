@@ -75,6 +75,7 @@ def run_page(request: Request, ui: Services, run_id: str) -> HTMLResponse:
         note=note,
         children=child_ids,
         versions=versions_of(ui, run.id),
+        inputs=ui.datasets.inputs_of(run.id),
         artifacts=children(ui.tracking.list_artifacts(run.id), ""),
     )
 
