@@ -67,7 +67,7 @@ def seed(root: Path) -> Seeded:
         problem = make_problem(
             task="classification", target="churned", primary_metric="accuracy", threshold=0.8
         )
-        exp = tracking.create_experiment("churn", problem=problem)
+        exp = tracking.create_experiment("churn-sweep", problem=problem)
         runs = []
         for i, (model, lr) in enumerate([("rf", 0.1), ("rf", 0.01), ("gbm", 0.1), ("gbm", 0.3)]):
             run = tracking.create_run(exp.id, name=f"run-{i}", tags={"team": "growth"})
@@ -137,13 +137,8 @@ class Lifecycle:
     alert_id: str
 
 
-def seed_lifecycle(root: Path) -> Lifecycle:
-    settings = Settings.from_env(
-        {
-            "MLCYCLE_TRACKING_URI": f"sqlite:///{root / 'life.db'}",
-            "MLCYCLE_ARTIFACT_URI": str(root / "artifacts"),
-        }
-    )
+def seed_lifecycle(settings: Settings) -> Lifecycle:
+    """Add the lifecycle to the store of ``settings`` (empty, or seeded by :func:`seed`)."""
     with mlcycle.Client(settings=settings) as client:
         setup = deploy_churn(client, train_rows=400)
         train = client.datasets.get(TRAINING, 1)
@@ -164,7 +159,15 @@ def seed_lifecycle(root: Path) -> Lifecycle:
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Lifecycle:
-    return seed_lifecycle(tmp_path_factory.mktemp("life"))
+    root = tmp_path_factory.mktemp("life")
+    return seed_lifecycle(
+        Settings.from_env(
+            {
+                "MLCYCLE_TRACKING_URI": f"sqlite:///{root / 'life.db'}",
+                "MLCYCLE_ARTIFACT_URI": str(root / "artifacts"),
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")

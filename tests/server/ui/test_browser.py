@@ -2,7 +2,8 @@
 against one live ``--auth`` server over a seeded store.
 
 Flows: the MLflow link, open a run from the table, filter with an inline error, compare two
-runs, zoom a chart (the server re-buckets), approve a promotion with two users.
+runs, zoom a chart (the server re-buckets), approve a promotion with two users, acknowledge
+an alert.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mlcycle.governance.service import GovernanceService
 from mlcycle.server import ServerConfig
 from mlcycle.store.sql.store import open_store
 from tests.server.live import ThreadServer
-from tests.server.ui.conftest import Seeded, seed
+from tests.server.ui.conftest import Lifecycle, Seeded, seed, seed_lifecycle
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -39,8 +40,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded, Lifecycle]]:
     seeded = seed(tmp_path_factory.mktemp("browser"))
+    lifecycle = seed_lifecycle(seeded.settings)
     store = open_store(seeded.settings.tracking_uri)
     try:
         users = GovernanceService(store.governance).users
@@ -49,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seeded
     finally:
         store.close()
     with ThreadServer(seeded.settings, ServerConfig(auth=True)) as server:
-        yield server.url, seeded
+        yield server.url, seeded, lifecycle
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +73,8 @@ def login(browser: Browser, url: str, user: str) -> Page:
     return page
 
 
-def test_lifecycle_in_a_browser(site: tuple[str, Seeded], browser: Browser) -> None:
-    url, seeded = site
+def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Browser) -> None:
+    url, seeded, lifecycle = site
     page = login(browser, url, "ana")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "experiments.png"))
@@ -145,6 +147,17 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded], browser: Browser) -> N
     assert "@champion" in reviewer.get_by_role("heading", level=1).inner_text()
     reviewer.screenshot(path=str(SHOTS / "approval.png"))
 
+    # acknowledge the monitor's alert from its page; it is recorded as ana's
+    page.goto(f"{url}/monitors/churn-watch")
+    page.screenshot(path=str(SHOTS / "monitor.png"), full_page=True)
+    assert f'action="/alerts/{lifecycle.alert_id}/ack"' in page.content()
+    page.get_by_role("button", name="Acknowledge", exact=False).first.click()
+    page.wait_for_url("**/monitors/churn-watch")
+    assert "acknowledged by ana" in page.locator("#alerts").inner_text()
+    page.goto(f"{url}/alerts?status=acknowledged")
+    assert "acknowledged by ana" in page.locator("#alerts").inner_text()
+
     # audit trail: the approval is there and the chain holds
     reviewer.goto(f"{url}/audit")
     assert "Chain verified" in reviewer.locator("#chain").inner_text()
+    assert "approval" in reviewer.locator("#events").inner_text()
