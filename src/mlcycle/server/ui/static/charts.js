@@ -52,6 +52,12 @@
     });
     return out;
   }
+  // the y range of the visible data, padded by 5% (uPlot's default keeps zero in view)
+  function fit(u, lo, hi) {
+    if (lo === null || hi === null) return [0, 1];
+    var pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+    return [lo - pad, hi + pad];
+  }
   function Chart(fig) {
     this.fig = fig;
     this.runs = fig.getAttribute("data-runs").split(",");
@@ -95,7 +101,7 @@
     if (a.series.length === 3 && a.series[1].band) bands.push({series: [3, 2], fill: a.series[0].color + "33"});
     var opts = {
       width: Math.max(300, el.clientWidth || 440), height: 240,
-      scales: {x: {time: mode === "wall"}, y: {distr: opt("log") ? 3 : 1}},
+      scales: {x: {time: mode === "wall"}, y: opt("log") ? {distr: 3} : {distr: 1, range: fit}},
       series: series, bands: bands, legend: {live: true},
       cursor: {drag: {x: true, y: false}},
       hooks: {setSelect: [function (u) {
