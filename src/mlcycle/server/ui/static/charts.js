@@ -143,9 +143,14 @@
       });
     }, {rootMargin: "200px"});
     document.querySelectorAll("figure.chart").forEach(function (f) { seen.observe(f); });
-    if (controls) controls.addEventListener("change", function () {
+    if (controls) controls.addEventListener("change", function (e) {
       var s = controls.elements.smooth; s.setAttribute("aria-valuetext", s.value);
-      charts.forEach(function (c) { c.load(); });
+      var typed = e.target.name === "start" || e.target.name === "end";
+      var lo = controls.elements.start.value, hi = controls.elements.end.value;
+      charts.forEach(function (c) {
+        if (typed) c.range = [lo === "" ? null : Number(lo), hi === "" ? null : Number(hi)];
+        c.load();
+      });
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
