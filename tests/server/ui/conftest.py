@@ -148,11 +148,15 @@ def seed_lifecycle(settings: Settings) -> Lifecycle:
             TRAINING, second.assign(tenure=second["tenure"] * 2), client=client
         )
         now = system_clock()
-        log_predictions(setup, shifted(churn_frame(200, seed=6)), start_ms=now - 600_000)
+        live = shifted(churn_frame(200, seed=6))
+        log_predictions(setup, live, start_ms=now - 600_000)
         client.monitoring.create("churn-watch", DEPLOYMENT, window="1h")
         client.monitoring.add_rule("churn-watch", "quality")
         client.monitoring.run("churn-watch", now=now)
         (alert,) = client.monitoring.alerts(status="open")
+        # a shadow of the same version, answering the same requests
+        client.deployments.shadow(DEPLOYMENT, "models:/churn/1")
+        log_predictions(setup, live, start_ms=now - 600_000, arm="shadow")
         (run_input,) = client.datasets.runs_of(train)
     return Lifecycle(settings, run_input.run_id, alert.id)
 

@@ -110,7 +110,7 @@ class KeysSeen:
     tags: list[str] = field(default_factory=list)
 
 
-def keys_seen(runs: Sequence[Run], limit: int = 300) -> KeysSeen:
+def keys_seen(runs: Sequence[Run], limit: int = 100) -> KeysSeen:
     params: set[str] = set()
     metrics: set[str] = set()
     tags: set[str] = set()

@@ -40,7 +40,7 @@ def traffic(stages: Client, name: str, now: int) -> list[ArmTraffic]:
     frame = prediction_log(name, since=now - WINDOW_MS, client=stages)
     if frame.empty:
         return []
-    frame = frame.drop_duplicates("request_id")
+    frame = frame.drop_duplicates(["request_id", "arm"])  # one row per request and arm
     epoch = pd.Timestamp(0, tz="UTC")
     times = ((frame["time"] - epoch) // pd.Timedelta(milliseconds=1)).to_numpy(dtype=np.int64)
     found = []
@@ -58,6 +58,35 @@ def traffic(stages: Client, name: str, now: int) -> list[ArmTraffic]:
                 p95_ms=float(np.percentile(latency, 95)) if latency.size else None,
             )
         )
+    return found
+
+
+@dataclass(frozen=True)
+class ShadowComparison:
+    """A shadow arm against the arms that answered the same requests."""
+
+    arm: str
+    requests: int
+    agreement: float | None  # share of requests where both predicted the same (first row)
+
+
+def shadow_comparison(
+    stages: Client, name: str, shadows: list[str], now: int
+) -> list[ShadowComparison]:
+    """How often each shadow arm agreed with the live answer in the last hour."""
+    if not shadows:
+        return []
+    frame = prediction_log(name, since=now - WINDOW_MS, client=stages)
+    if frame.empty:
+        return [ShadowComparison(arm, 0, None) for arm in shadows]
+    first = frame.sort_values("row").drop_duplicates(["request_id", "arm"])
+    live = first[~first["arm"].isin(shadows)].set_index("request_id")["prediction"]
+    found = []
+    for arm in shadows:
+        mine = first[first["arm"] == arm].set_index("request_id")["prediction"]
+        common = mine.index.intersection(live.index)
+        same = [str(a) == str(b) for a, b in zip(mine[common], live[common], strict=True)]
+        found.append(ShadowComparison(arm, len(common), float(np.mean(same)) if same else None))
     return found
 
 
@@ -79,5 +108,6 @@ def deployment(request: Request, ui: Services, name: str) -> HTMLResponse:
         d=state.deployment,
         history=list(reversed(ui.deployments.history(name))),
         traffic=traffic(ui.stages, name, now),
+        shadows=shadow_comparison(ui.stages, name, [r.arm.name for r in state.shadow], now),
         monitors=ui.monitoring.list_monitors(name),
     )
