@@ -169,6 +169,7 @@ def test_registry_pages(ui: httpx.Client) -> None:
     assert "Lineage" in version
     assert "run-0" in version
     assert "Approvals need a server with" in version  # auth off
+    assert "Model details" in version.split('id="card"')[1]
     assert "whole number" in html(ui.get("/models/churn-model/versions/x"), 400)
     assert "NotFoundError" in html(ui.get("/models/nope"), 404)
 

@@ -62,6 +62,7 @@ def _version_page(
         title=f"{name} v{number}",
         version=version,
         gates=ui.registry.gate_results(name, number),
+        card=ui.stages.governance.card(name, number).sections(),
         lineage=lineage,
         approvals=approvals,
         approvals_on=ui.governance.auth_enabled,
