@@ -187,3 +187,14 @@ def test_unknown_things_are_html_404s(ui: httpx.Client) -> None:
     assert "404 NotFoundError" in html(ui.get("/runs/0123"), 404)
     assert "404" in html(ui.get(f"/experiments/{'0' * 32}"), 404)
     assert ui.get("/ui/static/../pyproject.toml").status_code == 404
+
+
+def test_retire_a_version_from_its_page(ui: httpx.Client) -> None:
+    url = "/models/churn-model/versions/2"
+    missing = ui.post(f"{url}/retire", data={"reason": ""})
+    assert 'id="action-error"' in html(missing, 400)
+    done = ui.post(f"{url}/retire", data={"reason": "superseded"})
+    assert done.status_code == 303
+    page = html(ui.get(url))
+    assert ">retired<" in page
+    assert "Retire this version" not in page

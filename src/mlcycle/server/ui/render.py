@@ -84,7 +84,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(when=when, duration=duration, number=number, size=size)
-    env.globals.update(static=assets.url, version=__version__, query=query, zip=zip)
+    env.globals.update(static=assets.url, app_version=__version__, query=query, zip=zip)
     return env
 
 

@@ -60,7 +60,7 @@ def _version_page(
         "version.html",
         status_code=status_for(error) if error else 200,
         title=f"{name} v{number}",
-        version=version,
+        mv=version,
         gates=ui.registry.gate_results(name, number),
         card=ui.stages.governance.card(name, number).sections(),
         lineage=lineage,
