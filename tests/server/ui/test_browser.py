@@ -62,8 +62,12 @@ def browser() -> Iterator[Browser]:
         found.close()
 
 
-def login(browser: Browser, url: str, user: str) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def login(browser: Browser, url: str, user: str, *, dark: bool = False) -> Page:
+    """A page of a new browser context at 1280 px, logged in as ``user``."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light"
+    )
+    page = context.new_page()
     page.goto(url + "/experiments")
     assert "/login" in page.url  # redirected there, with the page to return to
     page.get_by_label("User").fill(user)
@@ -140,12 +144,14 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
     page.get_by_role("button", name="Request promotion").click()
     page.wait_for_url("**/models/churn-model/versions/2")
     assert "Someone else must approve" in page.locator("#approvals").inner_text()
-    reviewer = login(browser, url, "bo")
+    reviewer = login(browser, url, "bo", dark=True)  # bo prefers dark mode
     reviewer.goto(f"{url}/models/churn-model/versions/2")
     reviewer.get_by_role("button", name="Approve").click()
     reviewer.wait_for_url("**/models/churn-model/versions/2")
     assert "@champion" in reviewer.get_by_role("heading", level=1).inner_text()
-    reviewer.screenshot(path=str(SHOTS / "approval.png"))
+    background = reviewer.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 19, 24)"  # the dark palette
+    reviewer.screenshot(path=str(SHOTS / "approval-dark.png"))
 
     # acknowledge the monitor's alert from its page; it is recorded as ana's
     page.goto(f"{url}/monitors/churn-watch")
