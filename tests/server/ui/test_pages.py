@@ -198,3 +198,10 @@ def test_retire_a_version_from_its_page(ui: httpx.Client) -> None:
     page = html(ui.get(url))
     assert ">retired<" in page
     assert "Retire this version" not in page
+
+
+def test_forms_posted_from_another_site_are_refused(ui: httpx.Client) -> None:
+    url = "/models/churn-model/versions/1/retire"
+    forged = ui.post(url, data={"reason": "x"}, headers={"Origin": "https://evil.example"})
+    assert "posted from https://evil.example is refused" in html(forged, 403)
+    assert ">retired<" not in html(ui.get("/models/churn-model/versions/1"))

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from mlcycle.errors import FilterSyntaxError, MlcycleError
+from mlcycle.errors import FilterSyntaxError, MlcycleError, PermissionDeniedError
 from mlcycle.server.errors import status_for
 from mlcycle.server.ui.render import page
 
@@ -48,8 +48,24 @@ def error_page(request: Request, exc: MlcycleError) -> Response:
     )
 
 
+def check_origin(request: Request) -> None:
+    """Refuse a form posted from another site (cross-site request forgery): browsers send
+    ``Origin`` with every cross-site POST, and a form post needs no CORS preflight, so
+    even ``mlcycle ui`` on localhost (no login) must check it."""
+    origin = request.headers.get("origin")
+    if origin is None or (origin == "null" and "sec-fetch-site" not in request.headers):
+        return
+    host = request.headers.get("host", "")
+    if urlsplit(origin).netloc != host:
+        raise PermissionDeniedError(
+            f"a form posted from {origin[:100]} is refused: post it from this site's pages"
+        )
+
+
 async def form(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form body (the last value of each), at most 64 KiB."""
+    """The fields of a URL-encoded form body (the last value of each), at most 64 KiB,
+    after :func:`check_origin`."""
+    check_origin(request)
     body = await request.body()
     if len(body) > _MAX_FORM:
         body = b""

@@ -15,7 +15,7 @@ from mlcycle.server.auth import SESSION_COOKIE, principal_of
 from mlcycle.server.ui import assets
 from mlcycle.server.ui.deps import Services
 from mlcycle.server.ui.render import page, render
-from mlcycle.server.ui.routing import HtmlRoute, form
+from mlcycle.server.ui.routing import HtmlRoute, check_origin, form
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
 
@@ -109,6 +109,7 @@ async def login(request: Request, ui: Services) -> Response:
 @router.post("/logout")
 async def logout(request: Request, ui: Services) -> Response:
     """Revoke the session's token and forget the cookie."""
+    check_origin(request)
     secret = request.cookies.get(SESSION_COOKIE, "")
     if secret and principal_of(request) is not None:
         token_id = secret.split("_")[1] if secret.count("_") >= 2 else ""
