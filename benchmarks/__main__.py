@@ -24,6 +24,7 @@ SUITES: dict[str, str] = {
     "monitoring": "benchmarks.monitoring",
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
+    "ui": "benchmarks.ui",
 }
 
 
