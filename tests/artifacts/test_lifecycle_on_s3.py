@@ -105,7 +105,8 @@ def test_the_prediction_log_lives_in_the_bucket_readable_in_place(bucket: str) -
         )
     )
     writer.close()
-    assert writer.written == 3 and writer.errors == 0
+    assert writer.written == 3
+    assert writer.errors == 0
 
     log = read_prediction_log(uri, "churn")
     assert log["request_id"].tolist() == ["r1", "r1", "r2"]
