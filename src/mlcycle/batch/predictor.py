@@ -98,6 +98,17 @@ class ChunkPredictor:
         self.matrix_dtype = _matrix_dtype(model, schema, self.features)
         self._predict, self._predict_proba = self._array_methods()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # process and Ray executors pickle the predictor: the explainer is rebuilt there
+        state = dict(self.__dict__)
+        state["_explainer"] = None
+        del state["_explainer_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._explainer_lock = threading.Lock()
+
     @property
     def uses_numpy(self) -> bool:
         """True when chunks are fed to the model as one NumPy array, without pandas."""
