@@ -242,8 +242,8 @@ def train_one(
             run=run,
             client=s.client,
             explain=True,  # importance and SHAP: the model card shows them
-            importance_repeats=3,
-            explain_budget_s=5,
+            importance_repeats=2 if s.fast else 3,
+            explain_budget_s=1 if s.fast else 5,
         )
     s.run_ids.append(run.id)
     s.evaluations[run.id] = result
