@@ -66,7 +66,11 @@ class Client:
         base = settings or Settings.from_env()
         self.settings = base.with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
         self._backend = backend
-        self._service: TrackingService | None = None
+        # A tracking service given as the backend (the server's) is the local service the
+        # other capabilities are built over.
+        self._service: TrackingService | None = (
+            backend if isinstance(backend, TrackingService) else None
+        )
         self._remote: RemoteBackend | None = None
         self._datasets: DatasetService | None = None
         self._registry: RegistryService | None = None

@@ -76,18 +76,21 @@ def _ms(value: str | timedelta | int, field: str) -> int:
 class LocalGovernance:
     """Governance over the client's own store (see the module docstring)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, service: GovernanceService | None = None) -> None:
         client.backend  # noqa: B018 - opens the store
-        service = client._service
-        if service is None or not isinstance(service.store, SqlStore):
+        tracking = client._service
+        if tracking is None or not isinstance(tracking.store, SqlStore):
             raise InvalidInputError(
                 "governance needs a client built from a store URI or a server URI, not a "
                 "custom backend",
                 field="backend",
             )
         self._client = client
-        self.store: SqlStore = service.store
-        self.service = GovernanceService(self.store.governance, audit=service.audit)
+        self.store: SqlStore = tracking.store
+        if service is not None:  # a server's, with its registry attached already
+            self.service = service
+            return
+        self.service = GovernanceService(self.store.governance, audit=tracking.audit)
         self.service.attach_registry(
             client.registry, deployments_using=deployments_using(self.store.deployments)
         )

@@ -24,7 +24,15 @@ from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
 from mlcycle.server.governance_state import governance_state
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
-from mlcycle.server.routes import artifacts, experiments, governance, metrics, ops, runs
+from mlcycle.server.routes import (
+    artifacts,
+    experiments,
+    governance,
+    metrics,
+    ops,
+    registry,
+    runs,
+)
 from mlcycle.server.telemetry import Telemetry
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import open_store
@@ -62,7 +70,9 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         store = await run_in_threadpool(open_store, settings.tracking_uri)
         files = LocalArtifactStore(settings.artifact_uri)
         # the tracking service ("service"), governance and the registry, all audited
-        governed = await run_in_threadpool(governance_state, store, files, auth=auth)
+        governed = await run_in_threadpool(
+            governance_state, store, files, auth=auth, settings=settings
+        )
         mlflow = mlflow_context(governed["service"], governed["registry"], store)
         try:
             yield {**governed, "store": store, "telemetry": telemetry, "mlflow": mlflow}
@@ -80,7 +90,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         dependencies=[authorization()] if auth else None,
     )
     errors.install(app)
-    for module in (experiments, runs, metrics, artifacts, ops, governance):
+    for module in (experiments, runs, metrics, artifacts, ops, governance, registry):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
     if auth:

@@ -8,10 +8,13 @@ import logging
 from typing import Any
 
 from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.client.client import Client
 from mlcycle.governance.retirement import deployments_using
 from mlcycle.governance.service import GovernanceService
-from mlcycle.registry.service import RegistryService
 from mlcycle.server.auth import STATE_KEY, AuthContext
+from mlcycle.server.services import STATE_KEY as SERVICES_KEY
+from mlcycle.server.services import build_services
+from mlcycle.settings import Settings
 from mlcycle.store.sql.store import SqlStore
 from mlcycle.tracking.service import TrackingService
 
@@ -19,17 +22,23 @@ logger = logging.getLogger("mlcycle.server")
 
 
 def governance_state(
-    store: SqlStore, artifacts: LocalArtifactStore, *, auth: bool
+    store: SqlStore, artifacts: LocalArtifactStore, *, auth: bool, settings: Settings
 ) -> dict[str, Any]:
     """The lifespan state entries ``service`` (tracking, audited), ``governance``,
-    ``registry`` (guarded and audited) and, with ``auth``, ``auth``."""
+    ``registry`` (guarded and audited), ``services`` (every capability's service, see
+    :mod:`mlcycle.server.services`) and, with ``auth``, ``auth``."""
     governance = GovernanceService(store.governance, auth_enabled=auth)
     service = TrackingService(store, artifacts, audit=governance.sink)
+    client = Client(settings=settings, backend=service)
     registry = governance.attach_registry(
-        RegistryService(store.registry, service, run_inputs=store.datasets.run_inputs),
-        deployments_using=deployments_using(store.deployments),
+        client.registry, deployments_using=deployments_using(store.deployments)
     )
-    state: dict[str, Any] = {"service": service, "governance": governance, "registry": registry}
+    state: dict[str, Any] = {
+        "service": service,
+        "governance": governance,
+        "registry": registry,
+        SERVICES_KEY: build_services(client, governance),
+    }
     if auth:
 
         def experiment_of_run(run_id: str) -> str:

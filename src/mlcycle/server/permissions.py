@@ -63,6 +63,8 @@ R, W, M = Permission.READ, Permission.WRITE, Permission.MANAGE
 _E = "/api/v1/experiments"
 _R = "/api/v1/runs"
 _G = "/api/v1/governance"
+_M = "/api/v1/models"
+_MV = f"{_M}/{{name}}/versions/{{version}}"
 
 #: (method, path template) -> requirement. HEAD is looked up as GET.
 ROUTES: dict[tuple[str, str], Requirement] = {
@@ -125,6 +127,28 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_G}/audit/export"): READ,
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/retire"): _model(M),
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/legal-hold"): ADMIN,
+    # registry
+    ("POST", _M): WRITE,
+    ("GET", _M): READ,
+    ("GET", f"{_M}/{{name}}"): _model(R),
+    ("PATCH", f"{_M}/{{name}}"): _model(W),
+    ("POST", f"{_M}/{{name}}/rename"): _model(M),
+    ("DELETE", f"{_M}/{{name}}"): _model(M),
+    ("DELETE", f"{_M}/{{name}}/tags/{{key:path}}"): _model(W),
+    ("POST", f"{_M}/{{name}}/versions"): _model(W),
+    ("GET", f"{_M}/{{name}}/versions"): _model(R),
+    ("GET", f"{_M}/{{name}}/resolve"): _model(R),
+    ("GET", _MV): _model(R),
+    ("PATCH", _MV): _model(W),
+    ("DELETE", _MV): _model(M),
+    ("DELETE", f"{_MV}/tags/{{key:path}}"): _model(W),
+    ("PUT", f"{_M}/{{name}}/aliases/{{alias}}"): _model(W),
+    ("DELETE", f"{_M}/{{name}}/aliases/{{alias}}"): _model(W),
+    ("POST", f"{_MV}/promote"): _model(W),
+    ("POST", f"{_MV}/check-gates"): _model(W),
+    ("GET", f"{_MV}/gates"): _model(R),
+    ("GET", f"{_M}/{{name}}/lineage"): _model(R),
+    ("GET", f"{_M}/{{name}}/compare"): _model(R),
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.

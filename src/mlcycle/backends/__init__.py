@@ -1,0 +1,1 @@
+"""Backends: what implements each capability, locally over a store or remotely over HTTP."""
