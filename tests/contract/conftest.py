@@ -17,7 +17,7 @@ from typing import Any, cast
 import pytest
 
 import mlcycle
-from mlcycle.backends.http import HttpRegistry
+from mlcycle.backends.http import HttpDeployments, HttpRegistry
 from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.store.sql.store import open_store
 from tests.conftest import _truncate
@@ -44,6 +44,7 @@ class Platform:
     kind: str
     tracking: mlcycle.Client
     registry: Any
+    deployments: Any
     http: HttpSession | None = None
 
     @property
@@ -61,7 +62,11 @@ def platform(
         http = HttpSession(server.url, retry=RetryPolicy(budget_s=5.0))
         tracking = mlcycle.Client(server.url)
         yield Platform(
-            kind=contract_kind, tracking=tracking, registry=HttpRegistry(http), http=http
+            kind=contract_kind,
+            tracking=tracking,
+            registry=HttpRegistry(http),
+            deployments=HttpDeployments(http),
+            http=http,
         )
         http.close()
         tracking.close()
@@ -75,6 +80,11 @@ def platform(
         store.close()
     local = mlcycle.Client(url, str(tmp_path / "artifacts"))
     mlcycle.set_client(local)
-    yield Platform(kind=contract_kind, tracking=local, registry=local.registry)
+    yield Platform(
+        kind=contract_kind,
+        tracking=local,
+        registry=local.registry,
+        deployments=local.deployments,
+    )
     mlcycle.set_client(None)
     local.close()

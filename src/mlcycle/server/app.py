@@ -26,6 +26,7 @@ from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
 from mlcycle.server.routes import (
     artifacts,
+    deployments,
     experiments,
     governance,
     metrics,
@@ -90,7 +91,16 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         dependencies=[authorization()] if auth else None,
     )
     errors.install(app)
-    for module in (experiments, runs, metrics, artifacts, ops, governance, registry):
+    for module in (
+        experiments,
+        runs,
+        metrics,
+        artifacts,
+        ops,
+        governance,
+        registry,
+        deployments,
+    ):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
     if auth:

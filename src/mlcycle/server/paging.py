@@ -54,16 +54,39 @@ def decode_token(token: str) -> Any:
     return tuple(key) if isinstance(key, list) else key
 
 
+class _Descending:
+    """A sort key compared the other way round (for listings newest first)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(other.key < self.key)
+
+
 def page(
-    items: Sequence[T], *, key: Callable[[T], Any], token: str | None, limit: int
+    items: Sequence[T],
+    *,
+    key: Callable[[T], Any],
+    token: str | None,
+    limit: int,
+    descending: bool = False,
 ) -> tuple[list[T], str | None]:
-    """The items after ``token`` (``items`` sorted by ``key``, ascending), at most
-    ``limit`` of them, and the token of the next page (None on the last page)."""
+    """The items after ``token`` (``items`` sorted by ``key``, ascending, or descending
+    with ``descending``), at most ``limit`` of them, and the token of the next page (None
+    on the last page)."""
     start = 0
     if token is not None:
         after = decode_token(token)
         try:
-            start = bisect_right(items, after, key=key)
+            if descending:
+                start = bisect_right(
+                    items, _Descending(after), key=lambda item: _Descending(key(item))
+                )
+            else:
+                start = bisect_right(items, after, key=key)
         except TypeError:
             raise InvalidInputError(
                 "page_token does not belong to this listing", field="page_token"

@@ -64,6 +64,8 @@ _E = "/api/v1/experiments"
 _R = "/api/v1/runs"
 _G = "/api/v1/governance"
 _M = "/api/v1/models"
+_D = "/api/v1/deployments"
+MANAGE = Requirement(Permission.MANAGE)
 _MV = f"{_M}/{{name}}/versions/{{version}}"
 
 #: (method, path template) -> requirement. HEAD is looked up as GET.
@@ -149,6 +151,20 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_MV}/gates"): _model(R),
     ("GET", f"{_M}/{{name}}/lineage"): _model(R),
     ("GET", f"{_M}/{{name}}/compare"): _model(R),
+    # deployments
+    ("POST", _D): WRITE,
+    ("GET", _D): READ,
+    ("GET", f"{_D}/{{name}}"): READ,
+    ("GET", f"{_D}/{{name}}/status"): READ,
+    ("GET", f"{_D}/{{name}}/history"): READ,
+    ("DELETE", f"{_D}/{{name}}"): MANAGE,
+    ("POST", f"{_D}/{{name}}/split"): WRITE,
+    ("POST", f"{_D}/{{name}}/canary"): WRITE,
+    ("POST", f"{_D}/{{name}}/shadow"): WRITE,
+    ("POST", f"{_D}/{{name}}/rollback"): WRITE,
+    ("POST", f"{_D}/{{name}}/canary-tick"): WRITE,
+    ("POST", f"{_D}/{{name}}/feedback"): WRITE,
+    ("GET", f"{_D}/{{name}}/feedback"): READ,
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.

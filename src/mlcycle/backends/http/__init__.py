@@ -11,6 +11,7 @@ exception class and message for what the server refuses.
     >>> registry.list_models()  # doctest: +SKIP
 """
 
+from mlcycle.backends.http.deployments import HttpDeployments
 from mlcycle.backends.http.registry import HttpRegistry
 
-__all__ = ["HttpRegistry"]
+__all__ = ["HttpDeployments", "HttpRegistry"]
