@@ -17,7 +17,7 @@ from typing import Any, cast
 import pytest
 
 import mlcycle
-from mlcycle.backends.http import HttpDeployments, HttpRegistry
+from mlcycle.backends.http import HttpDatasets, HttpDeployments, HttpMonitoring, HttpRegistry
 from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.store.sql.store import open_store
 from tests.conftest import _truncate
@@ -43,8 +43,11 @@ class Platform:
 
     kind: str
     tracking: mlcycle.Client
+    artifact_uri: str
+    datasets: Any
     registry: Any
     deployments: Any
+    monitoring: Any
     http: HttpSession | None = None
 
     @property
@@ -64,8 +67,11 @@ def platform(
         yield Platform(
             kind=contract_kind,
             tracking=tracking,
+            artifact_uri=server.artifact_uri,
+            datasets=HttpDatasets(http),
             registry=HttpRegistry(http),
             deployments=HttpDeployments(http),
+            monitoring=HttpMonitoring(http),
             http=http,
         )
         http.close()
@@ -83,8 +89,11 @@ def platform(
     yield Platform(
         kind=contract_kind,
         tracking=local,
+        artifact_uri=local.settings.artifact_uri,
+        datasets=local.datasets,
         registry=local.registry,
         deployments=local.deployments,
+        monitoring=local.monitoring,
     )
     mlcycle.set_client(None)
     local.close()

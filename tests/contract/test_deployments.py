@@ -79,7 +79,7 @@ def test_split_canary_shadow_rollback(versions: Platform) -> None:
         dep.canary("churn", "models:/churn/2", steps=(5, 5, 100))
     assert steps.value.field == "steps"
     with pytest.raises(InvalidInputError, match="whole percentage"):
-        dep.canary("churn", "models:/churn/2", steps=(5.5, 100))  # type: ignore[arg-type]
+        dep.canary("churn", "models:/churn/2", steps=(5.5, 100))
     shadow = dep.shadow("churn", "models:/churn/2", percent=50)
     assert [(a.name, a.role) for a in shadow.arms] == [
         ("primary", ArmRole.SERVING),

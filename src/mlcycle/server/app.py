@@ -26,10 +26,12 @@ from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
 from mlcycle.server.routes import (
     artifacts,
+    datasets,
     deployments,
     experiments,
     governance,
     metrics,
+    monitoring,
     ops,
     registry,
     runs,
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         governance,
         registry,
         deployments,
+        monitoring,
+        datasets,
     ):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)

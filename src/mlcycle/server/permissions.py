@@ -65,6 +65,10 @@ _R = "/api/v1/runs"
 _G = "/api/v1/governance"
 _M = "/api/v1/models"
 _D = "/api/v1/deployments"
+_MO = "/api/v1/monitors"
+_DS = "/api/v1/datasets"
+_DV = f"{_DS}/versions/{{version_id}}"
+_AL = "/api/v1/alerts"
 MANAGE = Requirement(Permission.MANAGE)
 _MV = f"{_M}/{{name}}/versions/{{version}}"
 
@@ -165,6 +169,44 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("POST", f"{_D}/{{name}}/canary-tick"): WRITE,
     ("POST", f"{_D}/{{name}}/feedback"): WRITE,
     ("GET", f"{_D}/{{name}}/feedback"): READ,
+    # monitoring
+    ("POST", _MO): WRITE,
+    ("GET", _MO): READ,
+    ("POST", f"{_MO}/run-due"): WRITE,
+    ("POST", f"{_MO}/run-all"): WRITE,
+    ("GET", f"{_MO}/{{name}}"): READ,
+    ("DELETE", f"{_MO}/{{name}}"): MANAGE,
+    ("PUT", f"{_MO}/{{name}}/schedule"): WRITE,
+    ("POST", f"{_MO}/{{name}}/run"): WRITE,
+    ("POST", f"{_MO}/{{name}}/retrain"): WRITE,
+    ("GET", f"{_MO}/{{name}}/results"): READ,
+    ("GET", f"{_MO}/{{name}}/retrains"): READ,
+    ("GET", f"{_MO}/{{name}}/report"): READ,
+    ("POST", f"{_MO}/{{name}}/rules"): WRITE,
+    ("GET", f"{_MO}/{{name}}/rules"): READ,
+    ("DELETE", f"{_MO}/{{name}}/rules/{{rule}}"): WRITE,
+    ("GET", _AL): READ,
+    ("GET", f"{_AL}/{{alert_id}}"): READ,
+    ("POST", f"{_AL}/{{alert_id}}/ack"): WRITE,
+    # datasets
+    ("POST", f"{_DS}/versions"): WRITE,
+    ("GET", _DS): READ,
+    ("GET", f"{_DS}/versions"): READ,
+    ("GET", f"{_DS}/version"): READ,
+    ("GET", _DV): READ,
+    ("GET", f"{_DV}/data"): READ,
+    ("GET", f"{_DV}/validations"): READ,
+    ("POST", f"{_DV}/validate"): WRITE,
+    ("POST", f"{_DV}/split"): WRITE,
+    ("POST", f"{_DV}/clean"): WRITE,
+    ("GET", f"{_DV}/children"): READ,
+    ("POST", f"{_DS}/delete"): MANAGE,
+    ("POST", f"{_DS}/restore"): MANAGE,
+    ("POST", f"{_DV}/tags"): WRITE,
+    ("DELETE", f"{_DV}/tags/{{key:path}}"): WRITE,
+    ("POST", f"{_DV}/inputs"): WRITE,
+    ("GET", f"{_DV}/runs"): READ,
+    ("GET", f"{_DS}/inputs"): READ,
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.

@@ -11,7 +11,9 @@ exception class and message for what the server refuses.
     >>> registry.list_models()  # doctest: +SKIP
 """
 
+from mlcycle.backends.http.datasets import HttpDatasets
 from mlcycle.backends.http.deployments import HttpDeployments
+from mlcycle.backends.http.monitoring import HttpMonitoring
 from mlcycle.backends.http.registry import HttpRegistry
 
-__all__ = ["HttpDeployments", "HttpRegistry"]
+__all__ = ["HttpDatasets", "HttpDeployments", "HttpMonitoring", "HttpRegistry"]
