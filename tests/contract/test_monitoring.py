@@ -80,12 +80,13 @@ def test_monitor_crud_and_refusals(deployed: Deployed) -> None:
     assert mon.get("watch") == created
     with pytest.raises(AlreadyExistsError):
         mon.create("watch", "churn-api")
-    for kwargs, error, message in [
+    cases: list[tuple[dict[str, object], type[Exception], str]] = [
         ({"window": "soon"}, InvalidInputError, "window 'soon' is not valid"),
         ({"reference": "nope@1"}, NotFoundError, "nope"),
         ({"schedule": "10ms"}, InvalidInputError, "at least 1s"),
         ({"min_rows": 0}, InvalidInputError, "min_rows"),
-    ]:
+    ]
+    for kwargs, error, message in cases:
         with pytest.raises(error, match=message):
             mon.create("m", "churn-api", **kwargs)
     with pytest.raises(NotFoundError, match="deployment"):
