@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "governance": 5,
     "client": 6,
     "remote": 6,
+    "backends": 6,
     "cli": 7,
     "server": 7,
     "serving": 7,

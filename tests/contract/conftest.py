@@ -17,7 +17,13 @@ from typing import Any, cast
 import pytest
 
 import mlcycle
-from mlcycle.backends.http import HttpDatasets, HttpDeployments, HttpMonitoring, HttpRegistry
+from mlcycle.backends.http import (
+    HttpDatasets,
+    HttpDeployments,
+    HttpGovernance,
+    HttpMonitoring,
+    HttpRegistry,
+)
 from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.store.sql.store import open_store
 from tests.conftest import _truncate
@@ -48,6 +54,7 @@ class Platform:
     registry: Any
     deployments: Any
     monitoring: Any
+    governance: Any
     http: HttpSession | None = None
 
     @property
@@ -72,6 +79,7 @@ def platform(
             registry=HttpRegistry(http),
             deployments=HttpDeployments(http),
             monitoring=HttpMonitoring(http),
+            governance=HttpGovernance(http),
             http=http,
         )
         http.close()
@@ -94,6 +102,7 @@ def platform(
         registry=local.registry,
         deployments=local.deployments,
         monitoring=local.monitoring,
+        governance=local.governance,
     )
     mlcycle.set_client(None)
     local.close()

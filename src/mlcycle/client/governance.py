@@ -3,8 +3,8 @@ model cards, compliance bundles and retention.
 
 Over a local or database store it is :class:`LocalGovernance` (everything, acting as the
 OS user; approvals are off, as there is no authentication in-process); over a tracking
-server it is :class:`~mlcycle.remote.governance.RemoteGovernance` (acting as the owner of
-``MLCYCLE_TOKEN``; cards, bundles and retention need the store itself).
+server it is :class:`~mlcycle.backends.http.HttpGovernance` (acting as the owner of
+``MLCYCLE_TOKEN``), with the same methods.
 
     >>> gov = mlcycle.Client().governance
     >>> gov.create_user("ana", role="approver")  # doctest: +SKIP
@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlcycle.backends.http.governance import HttpGovernance
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities import ModelVersion
 from mlcycle.entities.governance import (
@@ -56,7 +57,6 @@ from mlcycle.governance.retirement import (
     deployments_using,
 )
 from mlcycle.governance.service import GovernanceService
-from mlcycle.remote.governance import RemoteGovernance
 from mlcycle.store.sql.store import SqlStore
 
 if TYPE_CHECKING:
@@ -417,37 +417,7 @@ class LocalGovernance:
         return sorted(own + model_wide + approval_events, key=lambda e: e.seq)
 
 
-class RemoteGovernanceClient(RemoteGovernance):
-    """Governance through a tracking server; what needs the store itself says so."""
-
-    @staticmethod
-    def _needs_store(what: str) -> InvalidInputError:
-        return InvalidInputError(
-            f"{what} needs a local or database store (sqlite:/// or postgresql://); run it "
-            "on a machine that can reach the server's store",
-            field="tracking_uri",
-        )
-
-    def card(self, name: str, version: int) -> ModelCard:
-        raise self._needs_store("a model card")
-
-    def set_card_fields(self, name: str, version: int, **fields: str) -> ModelVersion:
-        raise self._needs_store("setting model card fields")
-
-    def export_bundle(self, name: str, version: int, path: str | Path) -> dict[str, Any]:
-        raise self._needs_store("a compliance bundle")
-
-    def apply_retention(
-        self,
-        *,
-        retired_artifacts: str | timedelta | int = DEFAULT_RETIRED_ARTIFACT_RETENTION,
-        prediction_logs: str | timedelta | int = DEFAULT_PREDICTION_LOG_RETENTION,
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        raise self._needs_store("retention")
-
-
-GovernanceClient = LocalGovernance | RemoteGovernanceClient
+GovernanceClient = LocalGovernance | HttpGovernance
 
 
 def governance_for(client: Client) -> GovernanceClient:
@@ -456,5 +426,5 @@ def governance_for(client: Client) -> GovernanceClient:
         client.backend  # noqa: B018 - builds the remote backend and its HTTP session
         remote = client._remote
         assert remote is not None
-        return RemoteGovernanceClient(remote.http)
+        return HttpGovernance(remote.http)
     return LocalGovernance(client)

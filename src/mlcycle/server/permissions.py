@@ -133,6 +133,10 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_G}/audit/export"): READ,
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/retire"): _model(M),
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/legal-hold"): ADMIN,
+    ("GET", f"{_G}/models/{{name}}/versions/{{version}}/card"): _model(R),
+    ("PUT", f"{_G}/models/{{name}}/versions/{{version}}/card"): _model(W),
+    ("GET", f"{_G}/models/{{name}}/versions/{{version}}/bundle"): _model(R),
+    ("POST", f"{_G}/retention"): ADMIN,
     # registry
     ("POST", _M): WRITE,
     ("GET", _M): READ,

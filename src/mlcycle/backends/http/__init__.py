@@ -13,7 +13,8 @@ exception class and message for what the server refuses.
 
 from mlcycle.backends.http.datasets import HttpDatasets
 from mlcycle.backends.http.deployments import HttpDeployments
+from mlcycle.backends.http.governance import HttpGovernance
 from mlcycle.backends.http.monitoring import HttpMonitoring
 from mlcycle.backends.http.registry import HttpRegistry
 
-__all__ = ["HttpDatasets", "HttpDeployments", "HttpMonitoring", "HttpRegistry"]
+__all__ = ["HttpDatasets", "HttpDeployments", "HttpGovernance", "HttpMonitoring", "HttpRegistry"]
