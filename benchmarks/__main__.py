@@ -20,6 +20,7 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "cli": "benchmarks.cli_start",
 }
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlcycle.entities import ArtifactInfo, DatasetVersion, Run, RunInput, RunStatus
 from mlcycle.errors import ConflictError, InvalidInputError
+from mlcycle.models.info import MODELS_TAG, ModelInfo
+from mlcycle.models.packaging import save_model
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.ports.datasets import RunInputLog
 from mlcycle.tracking.validation import (
@@ -27,7 +29,6 @@ from mlcycle.tracking.validation import (
 from mlcycle.tracking.writer import BackgroundWriter, RunBuffer, Series
 
 if TYPE_CHECKING:
-    from mlcycle.models.info import ModelInfo
     from mlcycle.models.signature import Signature
 
 #: Registers a logged model: ``(registered model name, run_id, artifact_path) -> version``.
@@ -297,11 +298,6 @@ class ActiveRun:
         >>> info.uri  # doctest: +SKIP
         'runs:/0190.../model'
         """
-        # Imported on first use: mlcycle.models re-exports client functions (which import
-        # this module), and packaging loads pandas and the model's library.
-        from mlcycle.models.info import MODELS_TAG, ModelInfo
-        from mlcycle.models.packaging import save_model
-
         path = check_key(name, field="name").strip("/")
         if register is not None and (not isinstance(register, str) or not register.strip()):
             raise InvalidInputError(
