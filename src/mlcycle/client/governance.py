@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities import ModelVersion
+from mlcycle.entities.cards import ModelCard
 from mlcycle.entities.governance import (
     CARD_FIELDS,
     CARD_TAG_PREFIX,
@@ -41,6 +42,7 @@ from mlcycle.entities.governance import (
     NewToken,
     Protection,
     ResourceKind,
+    RetentionReport,
     Role,
     User,
     canonical_json,
@@ -48,11 +50,9 @@ from mlcycle.entities.governance import (
 from mlcycle.errors import InvalidInputError, MlcycleError
 from mlcycle.governance.actor import current_actor
 from mlcycle.governance.bundle import write_bundle
-from mlcycle.governance.cards import ModelCard
 from mlcycle.governance.retirement import (
     DEFAULT_PREDICTION_LOG_RETENTION,
     DEFAULT_RETIRED_ARTIFACT_RETENTION,
-    RetentionReport,
     deployments_using,
 )
 from mlcycle.governance.service import GovernanceService
@@ -236,7 +236,7 @@ class LocalGovernance:
         return self._client.registry.update_version(name, version, tags=tags)
 
     def card(self, name: str, version: int) -> ModelCard:
-        """The model card of a version (see :class:`~mlcycle.governance.cards.ModelCard`)."""
+        """The model card of a version (see :class:`~mlcycle.entities.cards.ModelCard`)."""
         registry = self._client.registry
         v = registry.get_version(name, version)
         model = registry.get_model(name)

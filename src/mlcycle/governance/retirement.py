@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ from mlcycle.entities.governance import (
     RETIRED_AT_TAG,
     RETIRED_BY_TAG,
     RETIRED_REASON_TAG,
+    RetentionReport,
 )
 from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.governance.actor import current_actor
@@ -68,24 +68,6 @@ def deployments_using(repository: DeploymentRepository) -> DeploymentsUsing:
         return found
 
     return using
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetentionReport:
-    """What one retention pass removed (or, with ``dry_run``, would remove)."""
-
-    retired_versions: tuple[str, ...] = ()
-    held_versions: tuple[str, ...] = ()
-    prediction_partitions: tuple[str, ...] = field(default_factory=tuple)
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "retired_artifacts_deleted": list(self.retired_versions),
-            "held": list(self.held_versions),
-            "prediction_log_partitions_deleted": list(self.prediction_partitions),
-            "dry_run": self.dry_run,
-        }
 
 
 class Retirement:
