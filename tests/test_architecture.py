@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "monitoring": 5,
     "governance": 5,
     "client": 6,
+    "backends": 6,
     "remote": 6,
     "cli": 7,
     "server": 7,

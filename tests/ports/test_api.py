@@ -11,7 +11,7 @@ import inspect
 
 import pytest
 
-from mlcycle.client.governance import LocalGovernance
+from mlcycle.backends.local_governance import LocalGovernance
 from mlcycle.datasets.service import DatasetService
 from mlcycle.deployments.service import DeploymentService
 from mlcycle.monitoring.service import MonitorService

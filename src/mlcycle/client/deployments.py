@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from mlcycle.client.client import Client
 from mlcycle.client.fluent import get_client
 from mlcycle.deployments.feedback_items import FeedbackItem
-from mlcycle.deployments.service import DeploymentService
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.deployment_state import DeploymentState, FeedbackResult
 from mlcycle.entities.deployments import Deployment, DeploymentEvent, ServingOptions
 from mlcycle.errors import InvalidInputError
+from mlcycle.ports.api import DeploymentsAPI
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Moment = datetime | int | float | None
 
 
-def _service(client: Client | None) -> DeploymentService:
+def _service(client: Client | None) -> DeploymentsAPI:
     return (client or get_client()).deployments
 
 

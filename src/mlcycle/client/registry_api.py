@@ -31,11 +31,11 @@ from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError
 from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.uris import RunModelUri, parse_model_uri
+from mlcycle.ports.api import RegistryAPI
 from mlcycle.registry.gates import GateLike
-from mlcycle.registry.service import RegistryService
 
 
-def _registry(client: Client | None) -> RegistryService:
+def _registry(client: Client | None) -> RegistryAPI:
     return (client or get_client()).registry
 
 

@@ -18,7 +18,6 @@ import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from mlcycle.clock import system_clock
 from mlcycle.entities import ModelVersion, ModelVersionStatus
@@ -36,10 +35,8 @@ from mlcycle.ports.artifacts import ArtifactStore
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.deployments import DeploymentRepository
 from mlcycle.ports.governance import GovernanceRepository
+from mlcycle.registry.service import RegistryService
 from mlcycle.types import Clock
-
-if TYPE_CHECKING:  # the registry package's namespace imports the client layer
-    from mlcycle.registry.service import RegistryService
 
 #: Which active deployments serve a version: ``(model name, version) -> deployment names``.
 DeploymentsUsing = Callable[[str, int], Sequence[str]]

@@ -370,7 +370,8 @@ class MonitoringAPI(Protocol):
 
 class GovernanceAPI(Protocol):
     """Users, tokens, grants, approvals, the audit trail, retirement, model cards,
-    compliance bundles and retention (:class:`~mlcycle.client.governance.LocalGovernance`)."""
+    compliance bundles and retention
+    (:class:`~mlcycle.backends.local_governance.LocalGovernance`)."""
 
     def apply_retention(
         self,
