@@ -23,7 +23,6 @@ from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.manifest import MANIFEST_FILE
 from mlcycle.models.packaging import load_model_dir
 from mlcycle.models.uris import LocalModelUri, RegisteredModelUri, parse_model_uri
-from mlcycle.tracking.service import TrackingService
 
 if TYPE_CHECKING:
     from mlcycle.client.client import Client
@@ -50,13 +49,11 @@ def load_model(
 def model_directory(client: Client, source: ModelSource) -> Path:
     """A local directory holding the model's files: the artifact folder itself when the
     artifact store is local, else a verified download in the client's cache."""
-    backend = client.tracking
-    if isinstance(backend, TrackingService):
-        local = backend.local_artifact_path(source.run_id, source.artifact_path)
-        if local is not None:
-            if not (local / MANIFEST_FILE).is_file():
-                raise _no_model(source)
-            return local
+    local = client.tracking.local_artifact_path(source.run_id, source.artifact_path)
+    if local is not None:
+        if not (local / MANIFEST_FILE).is_file():
+            raise _no_model(source)
+        return local
     return _download(client, source)
 
 
