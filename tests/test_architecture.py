@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "ports": 3,
     "store": 4,
     "artifacts": 4,
+    "compute": 4,
     "tracking": 5,
     "datasets": 5,
     "models": 5,

@@ -97,7 +97,7 @@ def test_user_code_runs_unchanged_with_an_http_uri(remote_server: ServerProcess)
         assert len(client.get_metric_history(run.id, "loss", max_points=100)) <= 100
         found = client.search_runs(name, filter="metrics.rmse < 1 and params.lr = '0.1'")
         assert [r.id for r in found] == [run.id]
-        typed = client.backend.search_runs(
+        typed = client.tracking.search_runs(
             [got.experiment_id],
             parse_filter("tags.stage = 'dev' AND (metrics.loss < 1 OR params.x IS NULL)"),
             parse_order_by("metrics.loss DESC"),

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.artifacts import open_artifact_store
 from mlcycle.backends.base import Backend, Capability
 from mlcycle.backends.local_governance import LocalGovernance
 from mlcycle.deployments.monitored import StoredDeployments
@@ -37,6 +37,7 @@ from mlcycle.governance.retirement import deployments_using
 from mlcycle.governance.service import GovernanceService
 from mlcycle.monitoring.triggers import RetrainClient
 from mlcycle.monitoring.webhooks import HttpPoster
+from mlcycle.ports.datasets import DatasetFiles
 from mlcycle.registry.service import RegistryService, TrustedScorer
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import SqlStore, open_store
@@ -73,7 +74,7 @@ class LocalBackend(Backend):
     def __init__(
         self,
         store: SqlStore,
-        artifacts: LocalArtifactStore,
+        artifacts: DatasetFiles,
         *,
         settings: Settings,
         auth: bool = False,
@@ -182,5 +183,9 @@ def open_local(
     build the :class:`LocalBackend` over it and ``settings.artifact_uri``."""
     store = open_store(settings.tracking_uri)
     return LocalBackend(
-        store, LocalArtifactStore(settings.artifact_uri), settings=settings, auth=auth, hooks=hooks
+        store,
+        open_artifact_store(settings.artifact_uri),
+        settings=settings,
+        auth=auth,
+        hooks=hooks,
     )

@@ -20,6 +20,7 @@ from mlcycle.entities import (
     MetricHistory,
     Problem,
     Run,
+    RunStatus,
     Task,
 )
 from mlcycle.errors import InvalidInputError, NotFoundError
@@ -245,7 +246,11 @@ class Client:
             register_model=ClientRegistrar(self),
         )
         if capture_environment:
-            active.log_text(installed_packages(), PACKAGES_ARTIFACT)
+            try:
+                active.log_text(installed_packages(), PACKAGES_ARTIFACT)
+            except BaseException as exc:  # e.g. an unusable artifact store: not left RUNNING
+                active.end(RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+                raise
         if system_metrics:
             SystemMetricsMonitor(active, interval=system_metrics_interval).start()
         return active
