@@ -1,8 +1,8 @@
 """The public deployments API, re-exported as :mod:`mlcycle.deployments`.
 
 Every function works on the default client (``mlcycle.get_client()``) unless ``client=``
-is given; deployments need a local or database store (a tracking server does not serve
-them yet).
+is given; it calls the client's deployments API (``client.deployments``), which a backend
+that does not offer it refuses with CapabilityUnavailableError.
 
     >>> import mlcycle
     >>> mlcycle.deployments.create("churn", "models:/churn@champion")  # doctest: +SKIP
