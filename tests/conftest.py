@@ -17,6 +17,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import cast
 
 import pytest
@@ -24,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import mlcycle
+from mlcycle.backends import LocalBackend
 from mlcycle.store.sql.schema import Base
 from mlcycle.store.sql.store import SqlStore, open_store
 from tests.server.live import ServerProcess
@@ -123,3 +125,19 @@ def client(
     yield c
     mlcycle.set_client(None)
     c.close()  # closes the remote backend too
+
+
+def local_backend(client: mlcycle.Client) -> LocalBackend:
+    """The local backend behind ``client`` (a store URI), to reach its concrete services."""
+    backend = client.backend
+    assert isinstance(backend, LocalBackend), f"{client.settings.tracking_uri} is not a store"
+    return backend
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[ModuleType]:
+    """A local Ray cluster (2 CPUs), started once for the session (15-20 s here)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

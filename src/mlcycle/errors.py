@@ -9,7 +9,8 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     ├── InvalidInputError          a value breaks a rule (names the field and the rule)
     │   ├── FilterSyntaxError      a search filter that does not parse (names the position)
     │   ├── ValidationFailedError  data broke its validation rules and was refused
-    │   └── UntrustedTypesError    a saved model holds types not trusted for loading
+    │   ├── UntrustedTypesError    a saved model holds types not trusted for loading
+    │   └── CapabilityUnavailableError  the backend does not offer this capability
     ├── ConflictError              a valid request that contradicts the stored state
     │   ├── PromotionRefusedError  a model version failed its promotion gates
     │   └── ModelRetiredError      the model version was retired and serves no more
@@ -18,7 +19,8 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   └── ApprovalRequiredError  a protected change needs a second person's approval
     ├── PredictionFailedError      the model raised while predicting (names the rows)
     ├── StoreError                 the store cannot be reached or is not usable
-    │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
+    │   ├── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
+    │   └── ArtifactStoreError     the artifact store (a bucket) refused or did not answer
     └── RemoteError                a tracking server failed or could not be reached
 
 Edges (CLI, HTTP server) translate these classes into exit codes and status codes in one
@@ -93,6 +95,16 @@ class UntrustedTypesError(InvalidInputError):
         self.types = types
 
 
+class CapabilityUnavailableError(InvalidInputError):
+    """The backend behind the tracking URI does not offer this capability (a server that
+    does not serve the model registry, say); the message names the capability and the
+    URI. :meth:`mlcycle.backends.Backend.supports` asks without raising."""
+
+    def __init__(self, message: str, *, capability: str = "", field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.capability = capability
+
+
 class ConflictError(MlcycleError):
     """The request is well formed but contradicts what is stored (e.g. a param's value)."""
 
@@ -158,6 +170,11 @@ class StoreError(MlcycleError):
 
 class SchemaOutdatedError(StoreError):
     """The store's schema is older than this version of mlcycle expects."""
+
+
+class ArtifactStoreError(StoreError):
+    """The artifact store cannot be used: a missing bucket, refused credentials, or an
+    endpoint that does not answer. The message names the artifact URI."""
 
 
 class RemoteError(MlcycleError):

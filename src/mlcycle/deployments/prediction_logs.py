@@ -104,6 +104,12 @@ def deployment_dir(artifact_root: str | os.PathLike[str], deployment: str) -> Pa
     root = os.fspath(artifact_root)
     if root.startswith("file://"):
         root = root[len("file://") :]
+    elif "://" in root:
+        raise InvalidInputError(
+            f"the prediction log is kept under a local artifact root for now; {root!r} is "
+            "not one (set MLCYCLE_ARTIFACT_URI to a directory for serving processes)",
+            field="artifact_uri",
+        )
     return Path(root).expanduser() / LOG_DIR / f"deployment={quote(deployment, safe='')}"
 
 

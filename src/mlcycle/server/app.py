@@ -10,18 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
-from mlcycle.artifacts.local import LocalArtifactStore
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors
 from mlcycle.server.auth import AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
-from mlcycle.server.governance_state import governance_state
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
 from mlcycle.server.routes import (
@@ -36,9 +35,10 @@ from mlcycle.server.routes import (
     registry,
     runs,
 )
+from mlcycle.server.services import open_server_backend
+from mlcycle.server.state import lifespan_state
 from mlcycle.server.telemetry import Telemetry
 from mlcycle.settings import Settings
-from mlcycle.store.sql.store import open_store
 
 _DESCRIPTION = """\
 The mlcycle tracking server: experiments, runs, params, metrics, tags and artifacts over
@@ -70,17 +70,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        store = await run_in_threadpool(open_store, settings.tracking_uri)
-        files = LocalArtifactStore(settings.artifact_uri)
-        # the tracking service ("service"), governance and the registry, all audited
-        governed = await run_in_threadpool(
-            governance_state, store, files, auth=auth, settings=settings
-        )
-        mlflow = mlflow_context(governed["service"], governed["registry"], store)
+        # the one composition root, as for the client: every service audited and guarded
+        backend = await run_in_threadpool(partial(open_server_backend, settings, auth=auth))
+        state = await run_in_threadpool(lifespan_state, backend, auth=auth)
+        mlflow = mlflow_context(backend.tracking_service, backend.registry_service, backend.store)
         try:
-            yield {**governed, "store": store, "telemetry": telemetry, "mlflow": mlflow}
+            yield {**state, "telemetry": telemetry, "mlflow": mlflow}
         finally:
-            store.close()
+            backend.close()
 
     app = FastAPI(
         title="mlcycle tracking server",

@@ -1,76 +1,71 @@
 """The services the native routes work over, and the one accessor routes take them from.
 
-The server builds them once per process in its lifespan (:func:`build_services`), over the
-same store, artifact store, audit sink and governed registry as the tracking routes; a
-route declares what it needs with the ``Annotated`` dependencies below, so the wiring can
-change in one place.
+They are the services of the server's :class:`~mlcycle.backends.local.LocalBackend` (the
+one composition root, in the lifespan state as ``backend``): the same store, artifact
+store, audit sink and governed registry as the tracking routes. A route declares what it
+needs with the ``Annotated`` dependencies below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mlcycle.backends import Hooks
+from mlcycle.backends.local import LocalBackend, open_local
+from mlcycle.backends.local_governance import LocalGovernance
 from mlcycle.client.client import Client
-from mlcycle.client.governance import LocalGovernance
+from mlcycle.client.loading import load_model
+from mlcycle.client.registry import version_scorer
 from mlcycle.datasets.service import DatasetService
 from mlcycle.deployments.service import DeploymentService
-from mlcycle.governance.service import GovernanceService
 from mlcycle.monitoring.service import MonitorService
 from mlcycle.registry.service import RegistryService
-
-STATE_KEY = "services"
-
-
-@dataclass(frozen=True)
-class Services:
-    """One of each capability's service, as the server process built them."""
-
-    datasets: DatasetService
-    registry: RegistryService
-    deployments: DeploymentService
-    monitoring: MonitorService
-    governance: LocalGovernance
+from mlcycle.settings import Settings
 
 
-def build_services(client: Client, governance: GovernanceService) -> Services:
-    """The services over ``client``'s local tracking service; ``governance`` has the
-    client's registry attached (its guard and audit sink)."""
-    return Services(
-        datasets=client.datasets,
-        registry=client.registry,
-        deployments=client.deployments,
-        monitoring=client.monitoring,
-        governance=LocalGovernance(client, governance),
+def open_server_backend(settings: Settings, *, auth: bool) -> LocalBackend:
+    """The server's local backend, with the hooks a client's has: deployments check that a
+    model loads, the no-regression gate scores versions, retraining jobs get a client; so
+    the server refuses and decides exactly as an in-process call does. The client they use
+    is a facade over this same backend (no second store)."""
+    backend = open_local(settings, auth=auth)
+    client = Client(settings=settings, backend=backend)
+    backend.hooks = Hooks(
+        load_model=lambda uri, trusted: load_model(client, uri, list(trusted)),
+        score=version_scorer(client),
+        retrain_client=client,
     )
+    return backend
 
 
-def services_of(request: Request) -> Services:
-    """The services of the process serving ``request``."""
-    found: Services = getattr(request.state, STATE_KEY)
+def backend_of(request: Request) -> LocalBackend:
+    """The backend of the process serving ``request``."""
+    found: LocalBackend = request.state.backend
     return found
 
 
 def _datasets(request: Request) -> DatasetService:
-    return services_of(request).datasets
+    return backend_of(request).dataset_service
 
 
 def _registry(request: Request) -> RegistryService:
-    return services_of(request).registry
+    return backend_of(request).registry_service
 
 
 def _deployments(request: Request) -> DeploymentService:
-    return services_of(request).deployments
+    return backend_of(request).deployment_service
 
 
 def _monitoring(request: Request) -> MonitorService:
-    return services_of(request).monitoring
+    return backend_of(request).monitoring_service
 
 
 def _governance(request: Request) -> LocalGovernance:
-    return services_of(request).governance
+    found = backend_of(request).governance
+    assert isinstance(found, LocalGovernance)  # a local backend's governance
+    return found
 
 
 Datasets = Annotated[DatasetService, Depends(_datasets)]

@@ -12,12 +12,12 @@ from typing import Any
 
 from mlcycle.backends.http._wire import entity, get_json, seg, send_json
 from mlcycle.entities import ModelVersion
+from mlcycle.entities.cards import ModelCard
+from mlcycle.entities.governance import RetentionReport
 from mlcycle.governance.bundle import MANIFEST
-from mlcycle.governance.cards import ModelCard
 from mlcycle.governance.retirement import (
     DEFAULT_PREDICTION_LOG_RETENTION,
     DEFAULT_RETIRED_ARTIFACT_RETENTION,
-    RetentionReport,
 )
 from mlcycle.remote.governance import RemoteGovernance
 
