@@ -377,9 +377,10 @@ class MonitorService:
         monitor: str | None = None,
         status: str | AlertStatus | None = None,
         limit: int | None = None,
+        before: tuple[int, str] | None = None,
     ) -> list[Alert]:
         """Alerts, newest first; ``status`` keeps one status (open, acknowledged,
-        resolved)."""
+        resolved); ``before`` (created_at, id) keeps older ones (a keyset page)."""
         statuses: tuple[AlertStatus, ...] = ()
         if status is not None:
             try:
@@ -389,7 +390,9 @@ class MonitorService:
                 raise InvalidInputError(
                     f"unknown alert status {status!r}: one of {choices}", field="status"
                 ) from None
-        return self.repository.list_alerts(monitor=monitor, statuses=statuses, limit=limit)
+        return self.repository.list_alerts(
+            monitor=monitor, statuses=statuses, limit=limit, before=before
+        )
 
     def get_alert(self, alert_id: str) -> Alert:
         return self.repository.get_alert(alert_id)

@@ -66,6 +66,22 @@ class _Descending:
         return bool(other.key < self.key)
 
 
+def key_of(token: str, kind: type) -> Any:
+    """The sort key in ``token``, checked to be an ``int`` or a ``(int, str)`` tuple."""
+    key = decode_token(token)
+    ok = (
+        isinstance(key, int) and not isinstance(key, bool)
+        if kind is int
+        else isinstance(key, tuple)
+        and len(key) == 2
+        and isinstance(key[0], int)
+        and isinstance(key[1], str)
+    )
+    if not ok:
+        raise InvalidInputError("page_token does not belong to this listing", field="page_token")
+    return key
+
+
 def page(
     items: Sequence[T],
     *,

@@ -20,7 +20,14 @@ from mlcycle.entities.monitoring import Window
 from mlcycle.monitoring.monitor_page import render_monitor_page
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
-from mlcycle.server.paging import DEFAULT_MAX_RESULTS, MaxResults, PageToken, page
+from mlcycle.server.paging import (
+    DEFAULT_MAX_RESULTS,
+    MaxResults,
+    PageToken,
+    encode_token,
+    key_of,
+    page,
+)
 from mlcycle.server.services import Monitoring
 
 router = APIRouter(tags=["monitoring"], responses=ERROR_RESPONSES)
@@ -258,14 +265,24 @@ def list_alerts(
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
 ) -> Response:
     """Alerts, newest first (``status``: open, acknowledged or resolved)."""
-    found = monitoring.alerts(monitor=monitor, status=status, limit=limit)
-    chosen, token = page(
-        found,
-        key=lambda a: (a.created_at, a.id),
-        token=page_token,
-        limit=max_results,
-        descending=True,
-    )
+    if limit is not None:  # the newest ``limit``, paged in memory
+        found = monitoring.alerts(monitor=monitor, status=status, limit=limit)
+        chosen, token = page(
+            found,
+            key=lambda a: (a.created_at, a.id),
+            token=page_token,
+            limit=max_results,
+            descending=True,
+        )
+    else:  # a keyset page straight from the store
+        before = None if page_token is None else key_of(page_token, tuple)
+        found = monitoring.alerts(
+            monitor=monitor, status=status, limit=max_results + 1, before=before
+        )
+        chosen = found[:max_results]
+        last = chosen[-1] if chosen else None
+        more = len(found) > max_results and last is not None
+        token = encode_token([last.created_at, last.id]) if more and last else None
     return OrjsonResponse({"alerts": to_json(chosen), "next_page_token": token})
 
 

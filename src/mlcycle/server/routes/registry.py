@@ -20,7 +20,14 @@ from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES, described
-from mlcycle.server.paging import DEFAULT_MAX_RESULTS, MaxResults, PageToken, page
+from mlcycle.server.paging import (
+    DEFAULT_MAX_RESULTS,
+    MaxResults,
+    PageToken,
+    encode_token,
+    key_of,
+    page,
+)
 from mlcycle.server.services import Registry
 
 MAX_VERSION = 2**31 - 1
@@ -187,8 +194,12 @@ def list_versions(
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
 ) -> Response:
     """The versions, oldest first; retired ones only with ``include_retired``."""
-    found = registry.list_versions(name, include_retired=include_retired)
-    chosen, token = page(found, key=lambda v: v.version, token=page_token, limit=max_results)
+    after = None if page_token is None else key_of(page_token, int)
+    found = registry.versions_page(
+        name, after=after, limit=max_results + 1, include_retired=include_retired
+    )
+    chosen = found[:max_results]
+    token = encode_token(chosen[-1].version) if len(found) > max_results else None
     return OrjsonResponse({"versions": to_json(chosen), "next_page_token": token})
 
 
