@@ -24,6 +24,9 @@ SUITES: dict[str, str] = {
     "monitoring": "benchmarks.monitoring",
     "cli": "benchmarks.cli_start",
     "platform": "benchmarks.platform",
+    "scale": "benchmarks.scale_out",
+    "containers": "benchmarks.containers",
+    "ui": "benchmarks.ui",
 }
 
 

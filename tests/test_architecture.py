@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "server": 7,
     "serving": 7,
     "edges": 7,
+    "containers": 7,
 }
 LEAVES = {"_lazy", "errors", "types"}
 

@@ -84,12 +84,12 @@ class MlcycleGroup(LazyGroup):
         ),
         LazyCommand(
             "models",
-            "mlcycle.cli.models:app",
+            "mlcycle.cli.images:MODELS",
             "The model registry: list, show, versions, compare, alias, promote, lineage.",
         ),
         LazyCommand(
             "deployments",
-            "mlcycle.cli.deployments:app",
+            "mlcycle.cli.images:DEPLOYMENTS",
             "Deployments: create, list, status, history, split, canary, shadow, rollback, serve.",
         ),
         LazyCommand("db", "mlcycle.cli.db:app", "Manage the metadata store."),
@@ -103,6 +103,11 @@ class MlcycleGroup(LazyGroup):
             "Four eyes: request, approve, reject and list approvals of protected changes.",
         ),
         LazyCommand("audit", "mlcycle.cli.audit:app", "The audit trail: list, verify, export."),
+        LazyCommand(
+            "ui",
+            "mlcycle.cli.ui:ui",
+            "Serve the web UI over the local store on http://127.0.0.1:PORT until Ctrl-C.",
+        ),
         LazyCommand(
             "governance",
             "mlcycle.cli.governance:app",

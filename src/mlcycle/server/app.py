@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
+from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
-from mlcycle.server import errors
-from mlcycle.server.auth import AuthMiddleware, authorization
+from mlcycle.server import errors, ui
+from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
@@ -74,8 +75,10 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         backend = await run_in_threadpool(partial(open_server_backend, settings, auth=auth))
         state = await run_in_threadpool(lifespan_state, backend, auth=auth)
         mlflow = mlflow_context(backend.tracking_service, backend.registry_service, backend.store)
+        # the web UI's client (model cards, traffic), a facade over the same backend
+        stages = Client(settings=settings, backend=backend)
         try:
-            yield {**state, "telemetry": telemetry, "mlflow": mlflow}
+            yield {**state, "telemetry": telemetry, "mlflow": mlflow, "client": stages}
         finally:
             backend.close()
 
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         description=_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the UI serves /docs with Swagger UI's files from the package
         redoc_url=None,
         dependencies=[authorization()] if auth else None,
     )
@@ -104,8 +107,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
     ):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
+    app.include_router(ui.router())  # the web UI at / (docs/ui.md)
     if auth:
-        app.add_middleware(AuthMiddleware)  # inside RequestContext: 401s get request IDs
+        app.add_middleware(
+            AuthMiddleware,
+            public_paths=DEFAULT_PUBLIC_PATHS | ui.PUBLIC_PATHS,
+            public_prefixes=ui.PUBLIC_PREFIXES,
+            login_path=ui.LOGIN_PATH,
+        )  # inside RequestContext: 401s get request IDs
     app.add_middleware(RequestContext, telemetry=telemetry, config=config)
     return app
 
