@@ -214,7 +214,10 @@ def retrains(
     return OrjsonResponse({"retrains": to_json(chosen), "next_page_token": token})
 
 
-@router.get(f"{_M}/{{name}}/report", response_class=HTMLResponse)
+@router.get(
+    f"{_M}/{{name}}/report",
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def report(name: str, monitoring: Monitoring, limit: Limit = None) -> Response:
     """The monitor's report as a self-contained HTML page."""
     page_html = render_monitor_page(monitoring.get(name), monitoring.results(name, limit=limit))
