@@ -35,6 +35,7 @@ from mlcycle.cli import (
     serve,
     server,
     tokens,
+    ui,
     users,
 )
 from mlcycle.cli.context import CliState
@@ -64,6 +65,7 @@ app.add_typer(governance.app)
 server.register(app)
 images.register(models.app, deployments.app)
 serve.register(app)
+ui.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
 app.command("evaluate")(evaluate.evaluate)
