@@ -22,6 +22,9 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "scale": "benchmarks.scale_out",
+    "containers": "benchmarks.containers",
+    "ui": "benchmarks.ui",
     "cli": "benchmarks.cli_start",
 }
 

@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "cli": 7,
     "server": 7,
     "serving": 7,
+    "containers": 7,
     "edges": 7,
 }
 LEAVES = {"_lazy", "errors", "types"}

@@ -3,19 +3,29 @@ artifacts, a logged and registered model loaded back, and a versioned dataset.""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 import mlcycle
 import mlcycle.datasets as mds
-from mlcycle.errors import ArtifactStoreError, InvalidInputError
-
-from .conftest import boto3_client
+from mlcycle.deployments.prediction_logs import (
+    LogEntry,
+    PredictionLogWriter,
+    RequestSpan,
+    logged_request_ids,
+    read_prediction_log,
+)
+from mlcycle.errors import ArtifactStoreError
+from tests.s3 import boto3_client
 
 
 @pytest.fixture
@@ -76,8 +86,41 @@ def test_a_missing_bucket_fails_the_first_write_with_the_uri(bucket: str, tmp_pa
     client.close()
 
 
-def test_the_prediction_log_refuses_an_object_store_root(bucket: str) -> None:
-    from mlcycle.deployments.prediction_logs import deployment_dir
+def test_the_prediction_log_lives_in_the_bucket_readable_in_place(bucket: str) -> None:
+    uri = f"s3://{bucket}/team"
+    writer = PredictionLogWriter(uri)
+    now = int(time.time() * 1000)
+    writer.append(
+        LogEntry(
+            deployment="churn",
+            model="churn",
+            version=3,
+            arm="main",
+            columns={"age": np.array([31, 45, 52]), "plan": np.array(["a", "b", "a"])},
+            predictions=np.array([0, 1, 1]),
+            requests=[
+                RequestSpan(request_id="r1", time_ms=now, start=0, stop=2, latency_ms=1.5),
+                RequestSpan(request_id="r2", time_ms=now + 1, start=2, stop=3, latency_ms=1.0),
+            ],
+        )
+    )
+    writer.close()
+    assert writer.written == 3
+    assert writer.errors == 0
 
-    with pytest.raises(InvalidInputError, match="local artifact root"):
-        deployment_dir(f"s3://{bucket}/x", "churn")
+    log = read_prediction_log(uri, "churn")
+    assert log["request_id"].tolist() == ["r1", "r1", "r2"]
+    assert log["input.age"].tolist() == [31, 45, 52]
+    assert logged_request_ids(uri, "churn", ["r2", "r9"]) == {"r2"}
+
+    # The files are plain hive-partitioned Parquet in the bucket: pyarrow reads them there.
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    fs = pafs.S3FileSystem(
+        endpoint_override=endpoint.split("://", 1)[1],
+        scheme=endpoint.split("://", 1)[0],
+        access_key=os.environ["AWS_ACCESS_KEY_ID"],
+        secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+    table = pq.read_table(f"{bucket}/team/prediction-logs/deployment=churn", filesystem=fs)
+    assert sorted(table.column("prediction").to_pylist()) == [0, 1, 1]

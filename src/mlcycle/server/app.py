@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from mlcycle import __version__
 from mlcycle.backends.local import open_local
 from mlcycle.errors import InvalidInputError
-from mlcycle.server import errors
-from mlcycle.server.auth import AuthMiddleware, authorization
+from mlcycle.server import errors, ui
+from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         description=_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the UI serves /docs with Swagger UI's files from the package
         redoc_url=None,
         dependencies=[authorization()] if auth else None,
     )
@@ -82,8 +82,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
     for module in (experiments, runs, metrics, artifacts, ops, governance):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
+    app.include_router(ui.router())  # the web UI at / (docs/ui.md)
     if auth:
-        app.add_middleware(AuthMiddleware)  # inside RequestContext: 401s get request IDs
+        app.add_middleware(
+            AuthMiddleware,
+            public_paths=DEFAULT_PUBLIC_PATHS | ui.PUBLIC_PATHS,
+            public_prefixes=ui.PUBLIC_PREFIXES,
+            login_path=ui.LOGIN_PATH,
+        )  # inside RequestContext: 401s get request IDs
     app.add_middleware(RequestContext, telemetry=telemetry, config=config)
     return app
 
