@@ -18,6 +18,7 @@ gathered through the backend's other APIs (:class:`ServerGovernance`).
 from __future__ import annotations
 
 import importlib
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -108,4 +109,5 @@ def remote_backend(settings: Settings) -> Backend:
     )
     if Capability.GOVERNANCE not in providers:
         backend.offer(Capability.GOVERNANCE, lambda: ServerGovernance(http, backend))
+    weakref.finalize(backend, tracking.close)  # its connections go with it
     return backend

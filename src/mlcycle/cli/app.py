@@ -36,6 +36,11 @@ class MlcycleGroup(LazyGroup):
             "/feedback, GET /metrics.",
         ),
         LazyCommand(
+            "ui",
+            "mlcycle.cli.ui:ui",
+            "Serve the web UI over the local store on http://127.0.0.1:PORT until Ctrl-C.",
+        ),
+        LazyCommand(
             "gc",
             "mlcycle.cli.db:gc",
             "Remove deleted runs and experiments for good, with their artifacts; apply\n"
@@ -86,11 +91,16 @@ class MlcycleGroup(LazyGroup):
             "models",
             "mlcycle.cli.images:MODELS",
             "The model registry: list, show, versions, compare, alias, promote, lineage.",
+            extra=(
+                ("build-context", "mlcycle.cli.images:build_context"),
+                ("build-docker", "mlcycle.cli.images:build_docker"),
+            ),
         ),
         LazyCommand(
             "deployments",
             "mlcycle.cli.images:DEPLOYMENTS",
             "Deployments: create, list, status, history, split, canary, shadow, rollback, serve.",
+            extra=(("build-context", "mlcycle.cli.images:deployment_build_context"),),
         ),
         LazyCommand("db", "mlcycle.cli.db:app", "Manage the metadata store."),
         LazyCommand(

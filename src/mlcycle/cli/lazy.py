@@ -26,19 +26,32 @@ class LazyCommand:
     name: str
     target: str
     help: str
+    #: More commands of a group that live in other modules: ``(name, "module:function")``.
+    extra: tuple[tuple[str, str], ...] = ()
 
     def load(self) -> Any:
-        """The click command, from importing its module."""
-        module_name, _, attribute = self.target.partition(":")
-        value = getattr(importlib.import_module(module_name), attribute)
+        """The click command, from importing its module (and its extras' modules)."""
+        value = _attribute(self.target)
         if isinstance(value, typer.Typer):
             command: Any = typer.main.get_group(value)
+            for name, target in self.extra:
+                command.add_command(_single(name, _attribute(target)), name)
         else:
-            single = typer.Typer()
-            single.command(self.name)(value)
-            command = typer.main.get_command(single)
+            command = _single(self.name, value)
         command.name = self.name
         return command
+
+
+def _attribute(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _single(name: str, function: Any) -> Any:
+    """One function as a click command named ``name``."""
+    single = typer.Typer()
+    single.command(name)(function)
+    return typer.main.get_command(single)
 
 
 class _Commands(MutableMapping[str, Any]):

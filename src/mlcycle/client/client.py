@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -91,9 +90,7 @@ class Client:
                         score=version_scorer(self),
                         retrain_client=self,
                     )
-                    opened = open_backend(self.settings, hooks=hooks)
-                    weakref.finalize(self, opened.close)  # its connections go with it
-                    self._backend = opened
+                    self._backend = open_backend(self.settings, hooks=hooks)
         return self._backend
 
     @property

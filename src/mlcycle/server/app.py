@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
-from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors, ui
 from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
@@ -75,10 +74,8 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         backend = await run_in_threadpool(partial(open_server_backend, settings, auth=auth))
         state = await run_in_threadpool(lifespan_state, backend, auth=auth)
         mlflow = mlflow_context(backend.tracking_service, backend.registry_service, backend.store)
-        # the web UI's client (model cards, traffic), a facade over the same backend
-        stages = Client(settings=settings, backend=backend)
         try:
-            yield {**state, "telemetry": telemetry, "mlflow": mlflow, "client": stages}
+            yield {**state, "telemetry": telemetry, "mlflow": mlflow}
         finally:
             backend.close()
 

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from mlcycle.backends.local import LocalBackend
+from mlcycle.client.client import Client
 from mlcycle.server.auth import STATE_KEY, AuthContext
 
 logger = logging.getLogger("mlcycle.server")
@@ -16,13 +17,17 @@ logger = logging.getLogger("mlcycle.server")
 
 def lifespan_state(backend: LocalBackend, *, auth: bool) -> dict[str, Any]:
     """The lifespan state entries ``backend``, ``store``, ``service`` (tracking, audited),
-    ``governance``, ``registry`` (guarded and audited) and, with ``auth``, ``auth``."""
+    ``governance``, ``registry`` (guarded and audited), ``client`` (a facade over the
+    backend) and, with ``auth``, ``auth``."""
     state: dict[str, Any] = {
         "backend": backend,
         "store": backend.store,
         "service": backend.tracking_service,
         "governance": backend.governance_service,
         "registry": backend.registry_service,  # attached to governance before any request
+        # the stage functions (prediction logs, model cards) for the web UI, over the same
+        # backend: a facade, not a second wiring
+        "client": Client(settings=backend.settings, backend=backend),
     }
     if auth:
         store = backend.store
