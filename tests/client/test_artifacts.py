@@ -17,6 +17,8 @@ import pytest
 import mlcycle
 from mlcycle import Client
 
+pytestmark = pytest.mark.artifacts
+
 
 def test_files_folders_text_and_dicts(client: Client, tmp_path: Path) -> None:
     src = tmp_path / "src"

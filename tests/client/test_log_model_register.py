@@ -16,6 +16,8 @@ from mlcycle.remote import RemoteBackend
 from tests.models._models import FEATURES, churn_frame, churn_pipeline
 from tests.server.live import ServerProcess
 
+pytestmark = pytest.mark.artifacts
+
 
 def _nothing_logged(client: mlcycle.Client, run_id: str) -> None:
     run = client.get_run(run_id)

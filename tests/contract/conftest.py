@@ -1,10 +1,12 @@
 """The contract suites' backends: every capability over SQLite, PostgreSQL and a server.
 
-A test asks for ``platform``; it runs three times: with the local services over a
-SQLite store, over a PostgreSQL store (when ``MLCYCLE_TEST_POSTGRES_URL`` is set), and
-with the HTTP backends against a real ``mlcycle server`` process on 127.0.0.1 (on
-SQLite, emptied before each test). ``platform.tracking`` is a client of the same store
-or server, for setting up runs and models the way users do.
+A test asks for ``platform``; it runs four times: with the local services over a
+SQLite store, over a PostgreSQL store (when ``MLCYCLE_TEST_POSTGRES_URL`` is set), over
+SQLite with every file in a bucket of a real S3-compatible server (when
+``AWS_ENDPOINT_URL`` is set, as ``.ci/run`` does), and with the HTTP backends against a
+real ``mlcycle server`` process on 127.0.0.1 (on SQLite, emptied before each test).
+``platform.tracking`` is a client of the same store or server, for setting up runs and
+models the way users do.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from mlcycle.backends.http import (
 from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.store.sql.store import open_store
 from tests.conftest import _truncate
+from tests.s3 import new_bucket
 from tests.server.live import ServerProcess
 
-KINDS = ["sqlite", "postgres", "server"]
+KINDS = ["sqlite", "postgres", "s3", "server"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -63,6 +66,13 @@ class Platform:
 
 
 @pytest.fixture
+def bucket() -> Iterator[str]:
+    """A new, empty bucket on the S3 server (skips without one)."""
+    with new_bucket() as name:
+        yield name
+
+
+@pytest.fixture
 def platform(
     contract_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Platform]:
@@ -85,14 +95,17 @@ def platform(
         http.close()
         tracking.close()
         return
-    if contract_kind == "sqlite":
+    artifacts = str(tmp_path / "artifacts")
+    if contract_kind in ("sqlite", "s3"):
         url = f"sqlite:///{tmp_path / 'mlcycle.db'}"
     else:
         url = cast(str, request.getfixturevalue("postgres_url"))
         store = open_store(url)
         _truncate(store)
         store.close()
-    local = mlcycle.Client(url, str(tmp_path / "artifacts"))
+    if contract_kind == "s3":
+        artifacts = f"s3://{request.getfixturevalue('bucket')}/contract"
+    local = mlcycle.Client(url, artifacts)
     mlcycle.set_client(local)
     yield Platform(
         kind=contract_kind,
