@@ -155,7 +155,7 @@ def _resolve_model(
 
 
 def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
-    from mlcycle.batch.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, open_source
+    from mlcycle.batch.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, ParquetSource, open_source
 
     if isinstance(input, DatasetVersion):
         return _dataset_source(input, client or get_client())
@@ -165,8 +165,10 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
             f"{type(input).__name__}",
             field="input",
         )
-    path = Path(input)
     text = os.fspath(input)
+    if text.startswith("s3://"):
+        return ParquetSource(text)
+    path = Path(input)
     if path.exists() or text.lower().endswith(PARQUET_SUFFIXES + CSV_SUFFIXES):
         return open_source(path)
     if not isinstance(input, str):
@@ -190,7 +192,7 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
 
 
 def _check_not_in_input(input: InputRef, output: str | os.PathLike[str]) -> None:
-    if isinstance(input, DatasetVersion):
+    if isinstance(input, DatasetVersion) or os.fspath(input).startswith("s3://"):
         return
     source, target = Path(input).resolve(), Path(output).resolve()
     if target == source or (source.is_dir() and source in target.parents):
