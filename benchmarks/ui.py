@@ -52,7 +52,6 @@ def _seed(root: Path, runs: int, keys: int) -> tuple[Settings, str]:
                     for k in range(keys)
                 ],
             )
-            tracking.end_run(run.id)
     finally:
         store.close()
     return settings, exp.id
