@@ -181,6 +181,9 @@ def test_audit_trail_verifies_the_chain(ui: httpx.Client) -> None:
         ui.get("/audit", params={"action": "model_version.create"})
     )
     assert "limit" in html(ui.get("/audit", params={"limit": 0}), 400)
+    assert "limit" in html(ui.get("/audit", params={"limit": "many"}), 400)
+    one = html(ui.get("/audit", params={"limit": 1}))
+    assert one.count("<details>") == 1  # the newest event only
 
 
 def test_unknown_things_are_html_404s(ui: httpx.Client) -> None:
