@@ -80,6 +80,8 @@ def login(browser: Browser, url: str, user: str, *, dark: bool = False) -> Page:
 def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Browser) -> None:
     url, seeded, lifecycle = site
     page = login(browser, url, "ana")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "experiments.png"))
 
@@ -162,6 +164,13 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
     assert "acknowledged by ana" in page.locator("#alerts").inner_text()
     page.goto(f"{url}/alerts?status=acknowledged")
     assert "acknowledged by ana" in page.locator("#alerts").inner_text()
+
+    # the API reference renders from the package's Swagger UI
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".swagger-ui .info")
+    assert all(u.startswith(url) or u.startswith("data:") for u in asked), [
+        u for u in asked if not u.startswith(url)
+    ]
 
     # audit trail: the approval is there and the chain holds
     reviewer.goto(f"{url}/audit")
