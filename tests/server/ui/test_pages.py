@@ -92,6 +92,7 @@ def test_run_page(ui: httpx.Client, seeded: Seeded) -> None:
     assert "run-0" in body
     assert "churn" in body
     assert 'data-key="loss"' in body  # a chart, drawn lazily by the script
+    assert 'data-key="accuracy"' not in body  # one point: in the table, not a chart
     assert "<td>lr</td><td><code>0.1</code>" in body
     assert 'href="/models/churn-model/versions/1"' in body
     assert "report/" in body  # artifacts
