@@ -22,6 +22,8 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "scale": "benchmarks.scale_out",
+    "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",
 }
 

@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "cli": 7,
     "server": 7,
     "serving": 7,
+    "containers": 7,
 }
 LEAVES = {"errors", "types"}
 SERVICES = 5

@@ -12,8 +12,7 @@ import pytest
 from mlcycle.artifacts import S3ArtifactStore, open_artifact_store
 from mlcycle.artifacts.s3 import PART_SIZE, parse_s3_uri
 from mlcycle.errors import ArtifactStoreError, InvalidInputError, StoreError
-
-from .conftest import boto3_client
+from tests.s3 import boto3_client
 
 
 def _env(**changes: str) -> dict[str, str]:

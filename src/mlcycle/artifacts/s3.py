@@ -277,15 +277,25 @@ class S3ArtifactStore:
         return None
 
     def download(self, key: str, dest: str | Path) -> Path:
-        """Copy one artifact to ``dest`` (a file path), streaming, and return it."""
+        """Copy one artifact to ``dest`` (a file path) and return it: ranges of
+        :data:`PART_SIZE` fetched :data:`PART_CONCURRENCY` at a time, so memory holds one
+        window of them; ``dest`` appears only once complete."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         key = check_key(key)
+        size = self.size(key)
+        window = PART_SIZE * PART_CONCURRENCY
         partial = dest.with_name(f".{dest.name}.part")
         try:
-            with self._errors(key), open(partial, "wb") as out:
-                for chunk in obstore.get(self.store, key).stream(min_chunk_size=PART_SIZE):
-                    out.write(chunk)
+            with open(partial, "wb") as out:
+                for start in range(0, size, window):
+                    end = min(size, start + window)
+                    starts = list(range(start, end, PART_SIZE))
+                    ends = [min(s + PART_SIZE, end) for s in starts]
+                    with self._errors(key):
+                        parts = obstore.get_ranges(self.store, key, starts=starts, ends=ends)
+                    for part in parts:
+                        out.write(memoryview(part))
             os.replace(partial, dest)
         finally:
             partial.unlink(missing_ok=True)
@@ -375,14 +385,19 @@ class _Writer(io.RawIOBase):
         self._writer = writer
         self._owner = owner
         self._key = key
+        self._written = 0
 
     def writable(self) -> bool:
         return True
+
+    def tell(self) -> int:
+        return self._written
 
     def write(self, data: Buffer) -> int:
         view = memoryview(data)
         with self._owner._errors():
             self._writer.write(view.tobytes())
+        self._written += view.nbytes
         return view.nbytes
 
     def close(self) -> None:

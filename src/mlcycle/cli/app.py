@@ -27,6 +27,7 @@ from mlcycle.cli import (
     evaluate,
     experiments,
     governance,
+    images,
     models,
     monitors,
     predict,
@@ -62,6 +63,7 @@ app.add_typer(approvals.app)
 app.add_typer(audit.app)
 app.add_typer(governance.app)
 server.register(app)
+images.register(models.app, deployments.app)
 serve.register(app)
 ui.register(app)
 app.command("gc")(db.gc)

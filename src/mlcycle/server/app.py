@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
-from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.artifacts import open_artifact_store
 from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors, ui
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         store = await run_in_threadpool(open_store, settings.tracking_uri)
-        files = LocalArtifactStore(settings.artifact_uri)
+        files = open_artifact_store(settings.artifact_uri)
         # the tracking service ("service"), governance and the registry, all audited
         governed = await run_in_threadpool(governance_state, store, files, auth=auth)
         mlflow = mlflow_context(governed["service"], governed["registry"], store)
