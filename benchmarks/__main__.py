@@ -25,6 +25,7 @@ SUITES: dict[str, str] = {
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",
+    "cli": "benchmarks.cli_start",
 }
 
 

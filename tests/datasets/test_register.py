@@ -18,6 +18,7 @@ import mlcycle.datasets as mds
 from mlcycle.datasets.reading import BatchStream
 from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.store.sql.store import SqlStore
+from tests.conftest import local_backend
 from tests.datasets.conftest import frame, row_counts, stored_files
 
 NOTHING = {
@@ -258,7 +259,7 @@ def test_a_failing_metadata_write_removes_the_file(
     def fail(*args: object, **kwargs: object) -> None:
         raise mlcycle.StoreError("the database went away")
 
-    monkeypatch.setattr(dclient.datasets.repository, "create_version", fail)
+    monkeypatch.setattr(local_backend(dclient).dataset_service.repository, "create_version", fail)
     with pytest.raises(mlcycle.StoreError, match="went away"):
         mds.register("churn", frame())
     _assert_nothing_stored(store, artifact_root)

@@ -104,8 +104,9 @@ def test_register_on_a_store_and_refused_by_a_server(
         pytest.raises(InvalidInputError, match="local or database store"),
     ):
         run.log_model(model, "model", register="churn")
-    # the model itself was logged and loads by its run URI
-    assert mlcycle.models.load(f"runs:/{run.id}/model").flavor is Flavor.SKLEARN
+    # refused before anything was written: either registered, or nothing left behind
+    with pytest.raises(ArtifactNotFoundError):
+        mlcycle.models.load(f"runs:/{run.id}/model")
     with pytest.raises(InvalidInputError, match="local or database store"):
         mlcycle.models.load("models:/churn@champion")
 

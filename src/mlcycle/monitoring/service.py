@@ -47,7 +47,7 @@ from mlcycle.monitoring.reference import (
     signature_inputs,
     training_input,
 )
-from mlcycle.monitoring.triggers import Retrainer
+from mlcycle.monitoring.triggers import RetrainClient, Retrainer
 from mlcycle.monitoring.webhooks import RetryPolicy
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.monitoring import MonitoredDeployments, MonitorRepository, WebhookPoster
@@ -78,7 +78,7 @@ class MonitorService:
         retry: RetryPolicy | None = None,
         audit: AuditSink | None = None,
         retrain_env: Mapping[str, str] | None = None,
-        retrain_client: Any = None,
+        retrain_client: RetrainClient | None = None,
         clock: Clock = system_clock,
         new_id: IdFactory = new_id,
         sleep: Callable[[float], None] = time.sleep,

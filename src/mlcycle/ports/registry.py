@@ -17,7 +17,7 @@ from mlcycle.entities.registry import (
 
 
 class ModelRegistry(Protocol):
-    def register(self, name: str, source: ModelSource) -> object:
+    def register(self, name: str, source: ModelSource) -> ModelVersion:
         """Register ``source`` as the next version of the registered model ``name``
         (created when missing); returns the new model version."""
         ...
