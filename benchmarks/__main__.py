@@ -23,6 +23,8 @@ SUITES: dict[str, str] = {
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
     "explain": "benchmarks.explain",
+    "cli": "benchmarks.cli_start",
+    "platform": "benchmarks.platform",
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",

@@ -20,16 +20,18 @@ says whether the input changed between two runs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
+from mlcycle.artifacts import open_artifact_store
 from mlcycle.datasets.reading import BatchStream, open_batches
-from mlcycle.errors import InvalidInputError
+from mlcycle.errors import ArtifactNotFoundError, InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
@@ -132,9 +134,54 @@ def _check_columns(schema: pa.Schema, columns: Sequence[str] | None, what: str) 
     return list(columns)
 
 
-def _file_stat(path: Path) -> dict[str, Any]:
+def _file_stat(path: Path | ObjectFile) -> dict[str, Any]:
+    if isinstance(path, ObjectFile):
+        return {"uri": path.uri, "size": path.size}
     stat = path.stat()
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+@dataclass(frozen=True)
+class ObjectFile:
+    """A Parquet file in object storage (``s3://bucket/key``), read by ranged requests:
+    the footer, then only the row groups and columns a chunk needs."""
+
+    uri: str
+    key: str
+    size: int
+    store: Any
+
+    def open(self) -> BinaryIO:
+        handle: BinaryIO = self.store.open(self.key)
+        return handle
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+def object_files(uri: str) -> list[ObjectFile]:
+    """The Parquet file ``uri`` names, or every Parquet file under that prefix, sorted."""
+    bucket_and_key = uri[len("s3://") :].strip("/")
+    bucket, _, key = bucket_and_key.partition("/")
+    store = open_artifact_store(f"s3://{bucket}")
+    if key.lower().endswith(PARQUET_SUFFIXES):
+        try:
+            return [ObjectFile(uri, key, store.size(key), store)]
+        except ArtifactNotFoundError as exc:
+            raise InvalidInputError(f"input file not found: '{uri}'", field="input") from exc
+    keys = [k for k in store.iter_keys(key) if k.lower().endswith(PARQUET_SUFFIXES)] if key else []
+    if not keys:
+        raise InvalidInputError(f"'{uri}' holds no Parquet files (*.parquet, *.pq)", field="input")
+    return [ObjectFile(f"s3://{bucket}/{k}", k, store.size(k), store) for k in keys]
+
+
+@contextlib.contextmanager
+def _readable(file: Path | ObjectFile) -> Iterator[Any]:
+    if isinstance(file, ObjectFile):
+        with file.open() as handle:
+            yield handle
+    else:
+        yield file
 
 
 # -- Parquet ------------------------------------------------------------------------------
@@ -168,9 +215,12 @@ class ParquetSource:
         fingerprint: Mapping[str, Any] | None = None,
         description: str | None = None,
     ) -> None:
-        root = Path(path)
-        self._description = description or f"Parquet input '{root}'"
-        self._files = _parquet_files(root)
+        self._description = description or f"Parquet input '{path}'"
+        self._files: list[Path | ObjectFile] = (
+            list(object_files(path))
+            if isinstance(path, str) and path.startswith("s3://")
+            else list(_parquet_files(Path(path)))
+        )
         self._fingerprint = dict(fingerprint) if fingerprint is not None else None
         self._groups: list[_RowGroup] = []
         schema: pa.Schema | None = None
@@ -210,7 +260,7 @@ class ParquetSource:
         return self._num_rows
 
     @property
-    def files(self) -> list[Path]:
+    def files(self) -> list[Path | ObjectFile]:
         return list(self._files)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -245,13 +295,14 @@ class ParquetSource:
         for run in runs:
             file = self._files[run[0].file]
             try:
-                reader = pq.ParquetFile(file, buffer_size=_BUFFER_BYTES, pre_buffer=False)
-                row = run[0].start
-                for batch in reader.iter_batches(
-                    batch_size=chunk_rows, row_groups=[g.group for g in run], columns=names
-                ):
-                    yield row, batch
-                    row += batch.num_rows
+                with _readable(file) as readable:
+                    reader = pq.ParquetFile(readable, buffer_size=_BUFFER_BYTES, pre_buffer=False)
+                    row = run[0].start
+                    for batch in reader.iter_batches(
+                        batch_size=chunk_rows, row_groups=[g.group for g in run], columns=names
+                    ):
+                        yield row, batch
+                        row += batch.num_rows
             except (OSError, pa.ArrowException) as exc:
                 raise InvalidInputError(
                     f"cannot read Parquet file '{file}': {exc}", field="input"
@@ -277,8 +328,13 @@ def _parquet_files(root: Path) -> list[Path]:
     raise InvalidInputError(f"input file or directory not found: '{root}'", field="input")
 
 
-def _open_parquet(file: Path) -> pq.ParquetFile:
+def _open_parquet(file: Path | ObjectFile) -> pq.ParquetFile:
     try:
+        if isinstance(file, ObjectFile):
+            with file.open() as handle:  # the footer's metadata is read here and kept
+                opened = pq.ParquetFile(handle)
+                opened.metadata  # noqa: B018
+                return opened
         return pq.ParquetFile(file)
     except (OSError, pa.ArrowException) as exc:
         raise InvalidInputError(f"cannot read Parquet file '{file}': {exc}", field="input") from exc

@@ -161,7 +161,7 @@ def _resolve_model(
 
 
 def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
-    from mlcycle.batch.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, open_source
+    from mlcycle.batch.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, ParquetSource, open_source
 
     if isinstance(input, DatasetVersion):
         return _dataset_source(input, client or get_client())
@@ -171,8 +171,10 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
             f"{type(input).__name__}",
             field="input",
         )
-    path = Path(input)
     text = os.fspath(input)
+    if text.startswith("s3://"):
+        return ParquetSource(text)
+    path = Path(input)
     if path.exists() or text.lower().endswith(PARQUET_SUFFIXES + CSV_SUFFIXES):
         return open_source(path)
     if not isinstance(input, str):
@@ -196,7 +198,7 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
 
 
 def _check_not_in_input(input: InputRef, output: str | os.PathLike[str]) -> None:
-    if isinstance(input, DatasetVersion):
+    if isinstance(input, DatasetVersion) or os.fspath(input).startswith("s3://"):
         return
     source, target = Path(input).resolve(), Path(output).resolve()
     if target == source or (source.is_dir() and source in target.parents):
@@ -209,10 +211,10 @@ def _check_not_in_input(input: InputRef, output: str | os.PathLike[str]) -> None
 def _dataset_source(version: DatasetVersion, client: Client) -> ChunkSource:
     from mlcycle.batch.sources import ParquetSource, StreamSource
 
-    service = client.datasets
     fingerprint = {"dataset": version.name, "version": version.version, "digest": version.digest}
     description = f"dataset {version.ref}"
-    local = service.files.local_path(version.storage_key)
+    files = client.backend.artifacts
+    local = None if files is None else files.local_path(version.storage_key)
     if local is not None and local.is_file():
         return ParquetSource(local, fingerprint=fingerprint, description=description)
-    return StreamSource(service.stream(version), fingerprint, description=description)
+    return StreamSource(client.datasets.stream(version), fingerprint, description=description)

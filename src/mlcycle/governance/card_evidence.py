@@ -16,32 +16,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from mlcycle.entities.cards import Evidence
 from mlcycle.evaluation.plots import Bar, Chart, render_png
 
 #: The headline metric of a slice chart, the first the report has.
 SLICE_METRICS = ("roc_auc", "accuracy", "f1", "r2", "rmse", "mae")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One chart of a card: ``png`` (None when the image is missing) and its reading."""
-
-    key: str
-    title: str
-    reading: str
-    png: bytes | None = None
-
-    @property
-    def asset(self) -> str | None:
-        """Where the image sits beside a Markdown card (``card_assets/<key>.png``)."""
-        return None if self.png is None else f"card_assets/{self.key}.png"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "reading": self.reading, "asset": self.asset}
 
 
 def _f(value: Any) -> str:

@@ -19,6 +19,7 @@ from mlcycle.artifacts.local import LocalArtifactStore
 from mlcycle.clock import system_clock
 from mlcycle.entities import MetricBatch, RunStatus
 from mlcycle.entities.models import ModelSource
+from mlcycle.governance.audit import StoreAuditSink
 from mlcycle.registry.service import RegistryService
 from mlcycle.server import ServerConfig
 from mlcycle.settings import Settings
@@ -63,7 +64,9 @@ def seed(root: Path) -> Seeded:
     store = open_store(settings.tracking_uri)
     rng = np.random.default_rng(0)
     try:
-        tracking = TrackingService(store, LocalArtifactStore(settings.artifact_uri))
+        audit = StoreAuditSink(store.governance)  # as the server writes: every change audited
+        files = LocalArtifactStore(settings.artifact_uri)
+        tracking = TrackingService(store, files, audit=audit)
         problem = make_problem(
             task="classification", target="churned", primary_metric="accuracy", threshold=0.8
         )
@@ -103,7 +106,7 @@ def seed(root: Path) -> Seeded:
         long_run = tracking.create_run(exp.id, name="long")
         tracking.log_metrics(long_run.id, [_series(20_000, 3.0, rng, "loss")])
         tracking.end_run(long_run.id)
-        registry = RegistryService(store.registry, tracking)
+        registry = RegistryService(store.registry, tracking, audit=audit)
         registry.add_version("churn-model", ModelSource(run_id=first, artifact_path="model"))
         registry.add_version("churn-model", ModelSource(run_id=runs[2], artifact_path="model"))
     finally:

@@ -8,6 +8,7 @@ an alert.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,6 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "ui"
 PASSWORDS = {"ana": "ana-password-1", "bo": "bo-password-22"}
 
 pytestmark = [
@@ -77,11 +77,17 @@ def login(browser: Browser, url: str, user: str, *, dark: bool = False) -> Page:
     return page
 
 
-def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Browser) -> None:
+def test_lifecycle_in_a_browser(
+    site: tuple[str, Seeded, Lifecycle], browser: Browser, tmp_path: Path
+) -> None:
     url, seeded, lifecycle = site
+    # screenshots go to a temporary folder; UI_SCREENSHOTS=docs/ui refreshes docs/ui.md's
+    shots = Path(os.environ.get("UI_SCREENSHOTS") or tmp_path)
     page = login(browser, url, "ana")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "experiments.png"))
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "experiments.png"))
 
     # the link the MLflow client prints
     page.goto(f"{url}/#/experiments/{seeded.experiment_id}/runs/{seeded.runs[1]}")
@@ -100,7 +106,7 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
     page.wait_for_url("**filter=*")
     names = page.locator("#runs tbody td:nth-child(2) a").all_inner_texts()
     assert sorted(names) == ["run-2", "run-3"]
-    page.screenshot(path=str(SHOTS / "runs.png"))
+    page.screenshot(path=str(shots / "runs.png"))
 
     # open a run from the table; its charts draw when on screen
     page.get_by_role("link", name="run-2").click()
@@ -108,7 +114,7 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
     chart = page.locator('figure.chart[data-key="loss"]')
     chart.scroll_into_view_if_needed()
     page.wait_for_selector('figure.chart[data-key="loss"][data-drawn="1"]')
-    page.screenshot(path=str(SHOTS / "run.png"))
+    page.screenshot(path=str(shots / "run.png"))
 
     # compare two runs selected in the table
     page.goto(f"{url}/experiments/{seeded.experiment_id}")
@@ -137,7 +143,7 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
         "() => !document.querySelector('figure.chart figcaption').textContent"
         ".startsWith('20000 points')"
     )
-    page.screenshot(path=str(SHOTS / "zoom.png"))
+    page.screenshot(path=str(shots / "zoom.png"))
 
     # ana asks for v2 to become champion; bo approves; the alias moves
     page.goto(f"{url}/models/churn-model/versions/2")
@@ -151,17 +157,24 @@ def test_lifecycle_in_a_browser(site: tuple[str, Seeded, Lifecycle], browser: Br
     assert "@champion" in reviewer.get_by_role("heading", level=1).inner_text()
     background = reviewer.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 19, 24)"  # the dark palette
-    reviewer.screenshot(path=str(SHOTS / "approval-dark.png"))
+    reviewer.screenshot(path=str(shots / "approval-dark.png"))
 
     # acknowledge the monitor's alert from its page; it is recorded as ana's
     page.goto(f"{url}/monitors/churn-watch")
-    page.screenshot(path=str(SHOTS / "monitor.png"), full_page=True)
+    page.screenshot(path=str(shots / "monitor.png"), full_page=True)
     assert f'action="/alerts/{lifecycle.alert_id}/ack"' in page.content()
     page.get_by_role("button", name="Acknowledge", exact=False).first.click()
     page.wait_for_url("**/monitors/churn-watch")
     assert "acknowledged by ana" in page.locator("#alerts").inner_text()
     page.goto(f"{url}/alerts?status=acknowledged")
     assert "acknowledged by ana" in page.locator("#alerts").inner_text()
+
+    # the API reference renders from the package's Swagger UI
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".swagger-ui .info")
+    assert all(u.startswith(url) or u.startswith("data:") for u in asked), [
+        u for u in asked if not u.startswith(url)
+    ]
 
     # audit trail: the approval is there and the chain holds
     reviewer.goto(f"{url}/audit")

@@ -25,6 +25,7 @@ def test_api_docs_load_swagger_ui_from_the_package(ui: httpx.Client) -> None:
     body = html(ui.get("/docs"))
     assert "/ui/static/vendor/swagger-ui-bundle.js" in body
     assert "cdn" not in body.lower()
+    assert '"validatorUrl": null' in body  # no request to swagger.io either
     script = ui.get("/ui/static/vendor/swagger-ui-bundle.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
@@ -91,6 +92,7 @@ def test_run_page(ui: httpx.Client, seeded: Seeded) -> None:
     assert "run-0" in body
     assert "churn" in body
     assert 'data-key="loss"' in body  # a chart, drawn lazily by the script
+    assert 'data-key="accuracy"' not in body  # one point: in the table, not a chart
     assert "<td>lr</td><td><code>0.1</code>" in body
     assert 'href="/models/churn-model/versions/1"' in body
     assert "report/" in body  # artifacts
@@ -181,6 +183,9 @@ def test_audit_trail_verifies_the_chain(ui: httpx.Client) -> None:
         ui.get("/audit", params={"action": "model_version.create"})
     )
     assert "limit" in html(ui.get("/audit", params={"limit": 0}), 400)
+    assert "limit" in html(ui.get("/audit", params={"limit": "many"}), 400)
+    one = html(ui.get("/audit", params={"limit": 1}))
+    assert one.count("<details>") == 1  # the newest event only
 
 
 def test_unknown_things_are_html_404s(ui: httpx.Client) -> None:

@@ -59,6 +59,7 @@ def next_steps(s: DemoState) -> None:
             "A compliance bundle for the champion",
             s.command("governance", "export", MODEL, str(champion), "bundle.zip"),
         ),
+        ("All of it in a browser (the web UI)", s.command("ui", "--port", "5000")),
         ("The tracking server for a team", s.command("server", "--port", "5000")),
     ]
     for label, command in commands:

@@ -125,7 +125,7 @@ def bucketize(
             last,
         )
     raw = lo + (np.arange(buckets + 1, dtype=np.int64) * count) // buckets
-    if count >= 4 * BLOCK * buckets:
+    if count >= 2 * BLOCK * buckets:
         inner = -(-raw[1:-1] // BLOCK) * BLOCK  # up to the next block boundary
         raw = np.concatenate([[lo], np.clip(inner, lo, hi), [hi]])
     edges = np.unique(raw)
@@ -133,7 +133,7 @@ def bucketize(
     mins = np.empty(starts.size)
     maxs = np.empty(starts.size)
     aligned = (starts % BLOCK == 0) & (ends % BLOCK == 0)
-    if count >= 4 * BLOCK * buckets and aligned.sum() >= 2:
+    if count >= 2 * BLOCK * buckets and aligned.sum() >= 2:
         # contiguous whole-block buckets in the middle: read the block extremes
         inner = np.flatnonzero(aligned)
         first_i, last_i = int(inner[0]), int(inner[-1])

@@ -93,12 +93,16 @@ def parse_columns(text: str | None) -> list[Column]:
 
 def default_columns(runs: Sequence[Run], primary_metric: str | None) -> list[Column]:
     """Up to 8 metrics (the problem's primary metric first) and 4 params seen on the page."""
-    metrics: list[str] = [primary_metric] if primary_metric else []
-    params: list[str] = []
+    metric_keys: set[str] = set()
+    param_keys: set[str] = set()
     for run in runs:
-        metrics.extend(k for k in sorted(run.metrics) if k not in metrics)
-        params.extend(k for k in sorted(run.params) if k not in params)
-    return [Column("metrics", k) for k in metrics[:8]] + [Column("params", k) for k in params[:4]]
+        metric_keys.update(run.metrics)
+        param_keys.update(run.params)
+    first = [primary_metric] if primary_metric in metric_keys else []
+    metrics = first + [k for k in sorted(metric_keys) if k != primary_metric][: 8 - len(first)]
+    return [Column("metrics", k) for k in metrics] + [
+        Column("params", k) for k in sorted(param_keys)[:4]
+    ]
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ def runs_table(
         experiment=experiment,
         view=view,
         columns=columns,
+        chosen={c.spec for c in columns},
         rows=rows,
         next_token=next_token,
         page_token=page_token,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -23,20 +25,22 @@ def audit(
     target: str = "",
     actor: str = "",
     action: str = "",
-    limit: int = 200,
+    limit: str = "200",
 ) -> HTMLResponse:
     """Audit events, newest first, filtered by target (a prefix with ``*``), actor, action."""
-    if not 1 <= limit <= MAX_EVENTS:
-        raise InvalidInputError(f"limit must be from 1 to {MAX_EVENTS}", field="limit")
-    query = AuditQuery(
-        target=target or None, actor=actor or None, action=action or None, limit=MAX_EVENTS
-    )
-    events = list(reversed(ui.governance.trail.events(query)))[:limit]
+    count = int(limit) if limit.isdigit() else 0
+    if not 1 <= count <= MAX_EVENTS:
+        raise InvalidInputError(
+            f"limit must be a whole number from 1 to {MAX_EVENTS}", field="limit"
+        )
+    query = AuditQuery(target=target or None, actor=actor or None, action=action or None)
+    newest = deque(ui.governance.trail.iter_all(query), maxlen=count)  # the last ``count``
+    events = list(reversed(newest))
     return page(
         request,
         "audit.html",
         title="Audit trail",
         events=events,
         verification=ui.governance.trail.verify(),
-        view={"target": target, "actor": actor, "action": action, "limit": limit},
+        view={"target": target, "actor": actor, "action": action, "limit": count},
     )

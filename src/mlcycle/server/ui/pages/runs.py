@@ -63,13 +63,15 @@ def run_page(request: Request, ui: Services, run_id: str) -> HTMLResponse:
     tags = {k: v for k, v in run.tags.items() if k not in env and not k.startswith("mlflow.")}
     note = run.description or run.tags.get("mlflow.note.content")
     child_ids = ui.tracking.child_run_ids(run.id)
+    metrics = metric_summary(ui, run)
     return page(
         request,
         "run.html",
         title=run.name,
         run=run,
         experiment=experiment,
-        metrics=metric_summary(ui, run),
+        metrics=metrics,
+        series=[m for m in metrics if m.get("points", 2) > 1],  # a chart needs two points
         env=env,
         tags=tags,
         note=note,

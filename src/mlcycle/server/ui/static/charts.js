@@ -95,7 +95,8 @@
     var series = [{label: mode === "step" ? "step" : (mode === "relative" ? "seconds" : "time")}];
     a.series.forEach(function (s) {
       series.push({label: s.label, stroke: s.color, width: s.band ? 0.5 : 1.5,
-                   alpha: s.band ? 0.35 : 1, spanGaps: true, points: {show: false}});
+                   alpha: s.band ? 0.35 : 1, spanGaps: true,
+                   points: {show: !s.band && a.x.length <= 60, size: 5}});
     });
     var bands = [];
     if (a.series.length === 3 && a.series[1].band) bands.push({series: [3, 2], fill: a.series[0].color + "33"});

@@ -4,12 +4,13 @@ A :class:`ModelCard` holds the version's details (owner, flavor, signature), wha
 says about intended use and limitations (version tags ``mlcycle.card.<field>``), the
 training data's lineage, profile and validation, evaluation overall, per slice and for
 fairness, the promotion gates, approvals, deployment history and the latest monitoring.
-Its evidence (:mod:`mlcycle.governance.card_evidence`) is the evaluation's charts, the
-feature importance, slices and fairness, each with a short reading; the lineage runs from
-the dataset to the deployments. Each metric is listed once: the training run's metrics
-that an evaluation reports are shown with the evaluation only. It renders to Markdown,
-to a self-contained HTML page (charts embedded) and to JSON. The client gathers the facts
-(:meth:`mlcycle.client.governance.LocalGovernance.card`); this module only arranges them.
+Its evidence (:class:`Evidence`, read by :mod:`mlcycle.governance.card_evidence`) is the
+evaluation's charts, the feature importance, slices and fairness, each with a short reading;
+the lineage runs from the dataset to the deployments. Each metric is listed once: the
+training run's metrics that an evaluation reports are shown with the evaluation only. It
+renders to Markdown, to a self-contained HTML page (charts embedded) and to JSON. The client
+gathers the facts (:class:`mlcycle.backends.cards.ModelCards`); this module only arranges
+them.
 """
 
 from __future__ import annotations
@@ -22,11 +23,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlcycle.entities.governance import CARD_FIELDS
-from mlcycle.governance.card_evidence import Evidence
 
 #: Run metrics an evaluation report holds (logged by ``mlcycle.evaluate``): shown with the
 #: evaluation, not again with the training run.
 _EVALUATION_PREFIXES = ("slice/", "fairness/", "importance/", "shap/", "cv/")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One chart of a card: ``png`` (None when the image is missing) and its reading."""
+
+    key: str
+    title: str
+    reading: str
+    png: bytes | None = None
+
+    @property
+    def asset(self) -> str | None:
+        """Where the image sits beside a Markdown card (``card_assets/<key>.png``)."""
+        return None if self.png is None else f"card_assets/{self.key}.png"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "reading": self.reading, "asset": self.asset}
 
 
 def _when(ms: int | None) -> str:

@@ -1,228 +1,81 @@
-"""``client.governance``: users, tokens, grants, approvals, the audit trail, retirement,
-model cards, compliance bundles and retention.
+"""Model cards and compliance bundles, gathered through a backend's APIs.
 
-Over a local or database store it is :class:`LocalGovernance` (everything, acting as the
-OS user; approvals are off, as there is no authentication in-process); over a tracking
-server it is :class:`~mlcycle.remote.governance.RemoteGovernance` (acting as the owner of
-``MLCYCLE_TOKEN``; cards, bundles and retention need the store itself).
+:class:`ModelCards` reads what a card needs (the version, its lineage, gates, data
+profiles and validations, evaluation reports, approvals, deployment history, monitoring,
+the audit events) through the capability APIs of a :class:`~mlcycle.backends.Backend`,
+so a card is the same whether the backend is a local store or a server; a capability the
+backend does not offer is refused there, once.
 
-    >>> gov = mlcycle.Client().governance
-    >>> gov.create_user("ana", role="approver")  # doctest: +SKIP
-    >>> gov.verify_audit().ok  # doctest: +SKIP
-    True
-    >>> gov.card("churn", 4).to_markdown()  # doctest: +SKIP
+    >>> cards = ModelCards(backend, backend.governance)  # doctest: +SKIP
+    >>> cards.card("churn", 4).to_markdown()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from mlcycle.durations import parse_duration_ms
+from mlcycle.backends.base import Backend
 from mlcycle.entities import ModelVersion
+from mlcycle.entities.cards import Evidence, ModelCard
 from mlcycle.entities.governance import (
     CARD_FIELDS,
     CARD_TAG_PREFIX,
     RETIRED_AT_TAG,
     RETIRED_BY_TAG,
     RETIRED_REASON_TAG,
-    ApiToken,
     Approval,
-    ApprovalKind,
     ApprovalStatus,
     AuditEvent,
     AuditQuery,
-    AuditVerification,
-    Grant,
-    GrantLevel,
-    NewToken,
-    Protection,
-    ResourceKind,
-    Role,
-    User,
     canonical_json,
 )
 from mlcycle.errors import InvalidInputError, MlcycleError
 from mlcycle.governance.actor import current_actor
 from mlcycle.governance.bundle import write_bundle
-from mlcycle.governance.card_evidence import Evidence, evaluation_evidence
-from mlcycle.governance.cards import ModelCard
-from mlcycle.governance.retirement import (
-    DEFAULT_PREDICTION_LOG_RETENTION,
-    DEFAULT_RETIRED_ARTIFACT_RETENTION,
-    RetentionReport,
-    deployments_using,
-)
-from mlcycle.governance.service import GovernanceService
-from mlcycle.remote.governance import RemoteGovernance
-from mlcycle.store.sql.store import SqlStore
-
-if TYPE_CHECKING:
-    from mlcycle.client.client import Client
+from mlcycle.governance.card_evidence import evaluation_evidence
 
 _EVALUATION_JSON = "evaluation.json"
+_PAGE = 1000
 
 
-def _ms(value: str | timedelta | int, field: str) -> int:
-    if isinstance(value, str):
-        return parse_duration_ms(value, field=field)
-    if isinstance(value, timedelta):
-        return int(value.total_seconds() * 1000)
-    return int(value)
-
-
-class LocalGovernance:
-    """Governance over the client's own store (see the module docstring)."""
-
-    def __init__(self, client: Client) -> None:
-        client.backend  # noqa: B018 - opens the store
-        service = client._service
-        if service is None or not isinstance(service.store, SqlStore):
-            raise InvalidInputError(
-                "governance needs a client built from a store URI or a server URI, not a "
-                "custom backend",
-                field="backend",
-            )
-        self._client = client
-        self.store: SqlStore = service.store
-        self.service = GovernanceService(self.store.governance, audit=service.audit)
-        self.service.attach_registry(
-            client.registry, deployments_using=deployments_using(self.store.deployments)
-        )
-
-    # -- who, users, tokens, grants ---------------------------------------------------------
-
-    def whoami(self) -> dict[str, Any]:
-        return {
-            "name": current_actor(),
-            "role": None,
-            "authenticated": False,
-            "auth_enabled": False,
-        }
-
-    def create_user(
-        self,
-        name: str,
-        *,
-        role: Role | str = Role.VIEWER,
-        admin: bool = False,
-        password: str | None = None,
-    ) -> User:
-        return self.service.users.create_user(name, role=role, admin=admin, password=password)
-
-    def list_users(self) -> list[User]:
-        return self.service.users.list_users()
-
-    def set_disabled(self, name: str, disabled: bool = True) -> User:
-        return self.service.users.set_disabled(name, disabled)
-
-    def set_role(self, name: str, role: Role | str) -> User:
-        return self.service.users.set_role(name, role)
-
-    def create_token(
-        self, user: str, *, expires: str | None = None, name: str | None = None
-    ) -> NewToken:
-        return self.service.users.create_token(user, expires=expires, name=name)
-
-    def list_tokens(self, user: str | None = None) -> list[ApiToken]:
-        return self.service.users.list_tokens(user)
-
-    def revoke_token(self, token_id: str) -> ApiToken:
-        return self.service.users.revoke_token(token_id)
-
-    def grant(
-        self, user: str, kind: ResourceKind | str, resource: str, level: GrantLevel | str
-    ) -> Grant:
-        return self.service.users.grant(user, kind, resource, level)
-
-    def revoke_grant(self, user: str, kind: ResourceKind | str, resource: str) -> None:
-        self.service.users.revoke_grant(user, kind, resource)
-
-    def list_grants(self, user: str | None = None) -> list[Grant]:
-        return self.service.users.list_grants(user)
-
-    # -- protections and approvals ----------------------------------------------------------
-
-    def protect(
-        self, kind: ApprovalKind | str, target: str, name: str = "*", *, protected: bool = True
-    ) -> Protection:
-        return self.service.approvals.protect(kind, target, name, protected=protected)
-
-    def protections(self) -> tuple[list[Protection], bool]:
-        """The protection rules, and whether they are enforced (never in-process)."""
-        return self.service.approvals.protections(), False
-
-    def request_approval(
-        self,
-        kind: ApprovalKind | str,
-        target: str,
-        *,
-        version: int | None = None,
-        alias: str | None = None,
-        action: str | None = None,
-        comment: str | None = None,
-    ) -> Approval:
-        return self.service.approvals.request(
-            kind, target, version=version, alias=alias, action=action, comment=comment
-        )
-
-    def approve(self, approval_id: str, *, comment: str | None = None) -> Approval:
-        return self.service.approvals.approve(approval_id, comment=comment)
-
-    def reject(self, approval_id: str, *, comment: str | None = None) -> Approval:
-        return self.service.approvals.reject(approval_id, comment=comment)
-
-    def get_approval(self, approval_id: str) -> Approval:
-        return self.service.approvals.get(approval_id)
+class Trail(Protocol):
+    """The part of governance a card reads: approvals and the audit trail."""
 
     def list_approvals(
         self, *, status: ApprovalStatus | str | None = None, target: str | None = None
-    ) -> list[Approval]:
-        return self.service.approvals.list(status=status, target=target)
+    ) -> list[Approval]: ...
 
-    # -- audit trail ------------------------------------------------------------------------
+    def audit_events(self, query: AuditQuery | None = None) -> list[AuditEvent]: ...
 
-    def audit_events(self, query: AuditQuery | None = None) -> list[AuditEvent]:
-        return self.service.trail.events(query)
 
-    def verify_audit(self) -> AuditVerification:
-        return self.service.trail.verify()
+class ModelCards:
+    """Cards, card fields and compliance bundles over ``backend`` and its ``trail``."""
 
-    def export_audit(self, query: AuditQuery | None = None) -> Iterator[str]:
-        return self.service.trail.export_jsonl(query)
+    def __init__(self, backend: Backend, trail: Trail) -> None:
+        self._backend = backend
+        self._trail = trail
 
-    # -- retirement and retention -----------------------------------------------------------
-
-    def retire(self, name: str, version: int, *, reason: str) -> ModelVersion:
-        return self.service.retirement.retire(name, version, reason=reason)
-
-    def set_legal_hold(
-        self, name: str, version: int, *, hold: bool = True, reason: str | None = None
-    ) -> ModelVersion:
-        return self.service.retirement.set_legal_hold(name, version, hold=hold, reason=reason)
-
-    def apply_retention(
-        self,
-        *,
-        retired_artifacts: str | timedelta | int = DEFAULT_RETIRED_ARTIFACT_RETENTION,
-        prediction_logs: str | timedelta | int = DEFAULT_PREDICTION_LOG_RETENTION,
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        """Delete artifacts of versions retired longer ago than ``retired_artifacts``
-        (unless held) and prediction logs older than ``prediction_logs``."""
-        service = self._client._service
-        assert service is not None
-        return self.service.retirement.apply_retention(
-            service.artifact_store,
-            retired_older_than_ms=_ms(retired_artifacts, "retired_artifacts"),
-            prediction_logs_older_than_ms=_ms(prediction_logs, "prediction_logs"),
-            dry_run=dry_run,
-        )
-
-    # -- model cards and bundles ------------------------------------------------------------
+    def _events(self, query: AuditQuery) -> Iterator[AuditEvent]:
+        """Every event matching ``query``, page by page (oldest first)."""
+        after = query.after_seq
+        while True:
+            page = self._trail.audit_events(
+                AuditQuery(
+                    target=query.target,
+                    actor=query.actor,
+                    action=query.action,
+                    since=query.since,
+                    after_seq=after,
+                    limit=_PAGE,
+                )
+            )
+            yield from page
+            if len(page) < _PAGE:
+                return
+            after = page[-1].seq
 
     def set_card_fields(self, name: str, version: int, **fields: str) -> ModelVersion:
         """Set what the owner states on the card: ``intended_use``, ``limitations``,
@@ -234,11 +87,11 @@ class LocalGovernance:
                 field="fields",
             )
         tags = {CARD_TAG_PREFIX + k: v for k, v in fields.items() if v is not None}
-        return self._client.registry.update_version(name, version, tags=tags)
+        return self._backend.registry.update_version(name, version, tags=tags)
 
     def card(self, name: str, version: int) -> ModelCard:
-        """The model card of a version (see :class:`~mlcycle.governance.cards.ModelCard`)."""
-        registry = self._client.registry
+        """The model card of a version (see :class:`~mlcycle.entities.cards.ModelCard`)."""
+        registry = self._backend.registry
         v = registry.get_version(name, version)
         model = registry.get_model(name)
         lineage = registry.lineage(name, version)
@@ -274,9 +127,7 @@ class LocalGovernance:
             lineage=_lineage_steps(lineage.to_dict(), name, version, deployments),
             gates=[g.to_dict() for g in registry.gate_results(name, version)],
             approvals=[
-                a.to_dict()
-                for a in self.service.approvals.list(target=name)
-                if a.version == version
+                a.to_dict() for a in self._trail.list_approvals(target=name) if a.version == version
             ],
             deployments=deployments,
             monitoring=self._monitoring(name, version),
@@ -284,7 +135,7 @@ class LocalGovernance:
         )
 
     def _evidence(self, run_id: str, evaluations: dict[str, dict[str, Any]]) -> list[Evidence]:
-        backend = self._client.backend
+        tracking = self._backend.tracking
         found: list[Evidence] = []
         for path, report in evaluations.items():
             folder = path.rsplit("/", 1)[0] if "/" in path else ""
@@ -292,7 +143,7 @@ class LocalGovernance:
             for plot in report.get("plots") or []:
                 where = f"{folder}/plots/{plot}.png" if folder else f"plots/{plot}.png"
                 try:
-                    with backend.open_artifact(run_id, where) as f:
+                    with tracking.open_artifact(run_id, where) as f:
                         pngs[str(plot)] = f.read()
                 except MlcycleError:
                     continue  # the chart is listed without its image
@@ -304,7 +155,7 @@ class LocalGovernance:
         for item in inputs:
             row = dict(item)
             try:
-                found = self._client.datasets.get_by_id(item["version_id"])
+                found = self._backend.datasets.get_by_id(item["version_id"])
             except MlcycleError:
                 rows.append(row)
                 continue
@@ -316,7 +167,7 @@ class LocalGovernance:
         return rows
 
     def _evaluations(self, run_id: str) -> dict[str, dict[str, Any]]:
-        backend = self._client.backend
+        backend = self._backend.tracking
         found: dict[str, dict[str, Any]] = {}
         for info in backend.list_artifacts(run_id):
             if info.path.rsplit("/", 1)[-1] != _EVALUATION_JSON:
@@ -336,7 +187,7 @@ class LocalGovernance:
         needles = [f"models:/{name}/{version}"] + [f"models:/{name}@{a}" for a in aliases]
         rows: list[dict[str, Any]] = []
         try:
-            deployments = self._client.deployments
+            deployments = self._backend.deployments
             for d in deployments.list(include_deleted=True):
                 for event in deployments.history(d.name):
                     text = canonical_json({"before": event.before, "after": event.after})
@@ -357,7 +208,7 @@ class LocalGovernance:
     def _monitoring(self, name: str, version: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         try:
-            monitoring = self._client.monitoring
+            monitoring = self._backend.monitoring
             for monitor in monitoring.list_monitors():
                 for result in monitoring.results(monitor.name, limit=20)[::-1]:
                     if result.model_name == name and result.model_version == version:
@@ -382,7 +233,7 @@ class LocalGovernance:
         (Markdown, HTML, JSON), its audit events, evaluation reports, data profiles and
         validation reports, lineage, and a manifest with checksums. Returns the manifest."""
         card = self.card(name, version)
-        registry = self._client.registry
+        registry = self._backend.registry
         v = registry.get_version(name, version)
         files: dict[str, bytes] = {
             **{e.asset: e.png for e in card.evidence if e.asset is not None and e.png},
@@ -401,14 +252,14 @@ class LocalGovernance:
             files[f"evaluation/{path_in_run}"] = json.dumps(report, indent=2).encode()
         for item in registry.lineage(name, version).inputs:
             try:
-                found = self._client.datasets.get_by_id(item.version_id)
+                found = self._backend.datasets.get_by_id(item.version_id)
             except MlcycleError:
                 continue
             folder = f"data/{found.name}-v{found.version}"
             files[f"{folder}/profile.json"] = json.dumps(
                 found.profile.to_dict(), indent=2, default=str
             ).encode()
-            for i, record in enumerate(self._client.datasets.validations(found)):
+            for i, record in enumerate(self._backend.datasets.validations(found)):
                 files[f"{folder}/validation-{i + 1}.json"] = json.dumps(
                     record.report.to_dict(), indent=2, default=str
                 ).encode()
@@ -422,62 +273,19 @@ class LocalGovernance:
         return write_bundle(path, files, about=about)
 
     def _version_events(self, name: str, version: int) -> list[AuditEvent]:
-        own = list(self.service.trail.iter_all(AuditQuery(target=f"model:{name}/{version}")))
+        own = list(self._events(AuditQuery(target=f"model:{name}/{version}")))
         model_wide = [
             e
-            for e in self.service.trail.iter_all(AuditQuery(target=f"model:{name}"))
+            for e in self._events(AuditQuery(target=f"model:{name}"))
             if version in (e.after or {}).values() or version in (e.before or {}).values()
         ]
-        approvals = {a.id for a in self.service.approvals.list(target=name) if a.version == version}
+        approvals = {a.id for a in self._trail.list_approvals(target=name) if a.version == version}
         approval_events = [
             e
-            for e in self.service.trail.iter_all(AuditQuery(target="approval:*"))
+            for e in self._events(AuditQuery(target="approval:*"))
             if e.target.removeprefix("approval:") in approvals
         ]
         return sorted(own + model_wide + approval_events, key=lambda e: e.seq)
-
-
-class RemoteGovernanceClient(RemoteGovernance):
-    """Governance through a tracking server; what needs the store itself says so."""
-
-    @staticmethod
-    def _needs_store(what: str) -> InvalidInputError:
-        return InvalidInputError(
-            f"{what} needs a local or database store (sqlite:/// or postgresql://); run it "
-            "on a machine that can reach the server's store",
-            field="tracking_uri",
-        )
-
-    def card(self, name: str, version: int) -> ModelCard:
-        raise self._needs_store("a model card")
-
-    def set_card_fields(self, name: str, version: int, **fields: str) -> ModelVersion:
-        raise self._needs_store("setting model card fields")
-
-    def export_bundle(self, name: str, version: int, path: str | Path) -> dict[str, Any]:
-        raise self._needs_store("a compliance bundle")
-
-    def apply_retention(
-        self,
-        *,
-        retired_artifacts: str | timedelta | int = DEFAULT_RETIRED_ARTIFACT_RETENTION,
-        prediction_logs: str | timedelta | int = DEFAULT_PREDICTION_LOG_RETENTION,
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        raise self._needs_store("retention")
-
-
-GovernanceClient = LocalGovernance | RemoteGovernanceClient
-
-
-def governance_for(client: Client) -> GovernanceClient:
-    """The governance API for ``client``: remote for a server URI, else local."""
-    if client.settings.is_remote:
-        client.backend  # noqa: B018 - builds the remote backend and its HTTP session
-        remote = client._remote
-        assert remote is not None
-        return RemoteGovernanceClient(remote.http)
-    return LocalGovernance(client)
 
 
 def _lineage_steps(
