@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from mlcycle.entities import ModelVersionStatus
+from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError, NotFoundError
 from tests.contract._setup import log_model_run
 from tests.contract.conftest import Platform
+from tests.models._models import FEATURES, churn_frame, churn_pipeline
 
 
 @pytest.fixture
@@ -41,6 +43,25 @@ def test_cards_and_bundles(registered: Platform, tmp_path: Path) -> None:
     assert {f["path"] for f in manifest["files"]} <= names
     with pytest.raises(NotFoundError):
         gov.card("churn", 9)
+
+
+def test_card_evidence_carries_its_charts(platform: Platform, tmp_path: Path) -> None:
+    """A logged evaluation's chart reaches the card byte for byte, also through a server."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    (tmp_path / "roc.png").write_bytes(png)
+    frame = churn_frame(60)
+    with platform.tracking.start_run("churn", capture_environment=False) as run:
+        run.log_model(churn_pipeline(frame), "model", input_example=frame[FEATURES].head(3))
+        run.log_dict({"metrics": {"roc_auc": 0.8}, "plots": ["roc"]}, "evaluation/evaluation.json")
+        run.log_artifact(tmp_path / "roc.png", "evaluation/plots")
+        run_id = run.id
+    platform.registry.register("churn", ModelSource(run_id=run_id, artifact_path="model"))
+    card = platform.governance.card("churn", 1)
+    roc = next(e for e in card.evidence if e.key.endswith("roc"))
+    assert roc.png == png
+    assert roc.reading.startswith("ROC AUC 0.8")
+    assert f"![{roc.title}]({roc.asset})" in card.to_markdown()
+    assert card.lineage[-1] == "Deployments: none"
 
 
 def test_retire_hold_retention_audit(registered: Platform) -> None:

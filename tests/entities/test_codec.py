@@ -19,6 +19,7 @@ import pytest
 
 import mlcycle.entities
 from mlcycle.entities import ArtifactInfo, MetricHistory, Problem, Task
+from mlcycle.entities.cards import Evidence
 from mlcycle.entities.codec import from_json, list_from_json, to_json
 from mlcycle.errors import InvalidInputError
 
@@ -76,6 +77,8 @@ def _sample(hint: Any, depth: int = 0) -> Any:
             return 0.25
         if hint is str:
             return "s"
+        if hint is bytes:
+            return b"\x89PNG\x00\xff"
     raise AssertionError(f"no sample for {hint!r}")
 
 
@@ -141,6 +144,15 @@ def test_non_finite_floats_travel_as_strings() -> None:
     back = from_json(MetricHistory, wire)
     assert math.isnan(back.values[0])
     assert back.values.tolist()[1:] == [math.inf, -math.inf]
+
+
+def test_bytes_travel_as_base64_text() -> None:
+    chart = Evidence(key="roc", title="ROC curve", reading="AUC 0.9", png=b"\x89PNG\x00\xff")
+    wire = orjson.loads(orjson.dumps(to_json(chart)))
+    assert wire["png"] == "iVBORwD/"
+    assert from_json(Evidence, wire) == chart
+    with pytest.raises(InvalidInputError, match="base64"):
+        from_json(Evidence, {**wire, "png": "not base64!"})
 
 
 def test_unknown_keys_are_ignored_and_missing_required_keys_named() -> None:
