@@ -15,7 +15,7 @@ from mlcycle import datasets, deployments, models, monitoring, registry
 from mlcycle.client.autolog import autolog
 from mlcycle.client.client import Client
 from mlcycle.client.evaluation import evaluate
-from mlcycle.client.fluent import active_run, get_client, set_client, start_run
+from mlcycle.client.fluent import active_run, get_client, set_client, set_experiment, start_run
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.client.sweep import SweepResult, Trial, sweep
 from mlcycle.entities import (
@@ -96,6 +96,7 @@ __all__ = [
     "monitoring",
     "registry",
     "set_client",
+    "set_experiment",
     "start_run",
     "sweep",
 ]

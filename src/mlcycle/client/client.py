@@ -22,13 +22,14 @@ from mlcycle.entities import (
     Run,
     Task,
 )
-from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.governance.audit import StoreAuditSink
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.remote import RemoteBackend
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import SqlStore, open_store
+from mlcycle.suggest import did_you_mean
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService, make_problem
@@ -259,11 +260,18 @@ class Client:
         threshold: float | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
     ) -> Experiment:
         """Create an experiment with its problem definition.
 
+        With ``exist_ok=True`` an experiment of that name that states the same problem is
+        returned as it is (so a script can run twice); one with a different problem raises
+        ``ConflictError`` naming the field. Otherwise an existing name raises
+        ``AlreadyExistsError``.
+
         >>> client.create_experiment("churn", task="classification", target="churned",
-        ...     primary_metric="roc_auc", direction="maximize", threshold=0.8)  # doctest: +SKIP
+        ...     primary_metric="roc_auc", direction="maximize", threshold=0.8,
+        ...     exist_ok=True)  # doctest: +SKIP
         """
         problem = make_problem(
             task=task,
@@ -272,6 +280,11 @@ class Client:
             direction=direction,
             threshold=threshold,
         )
+        if exist_ok:
+            existing = self.backend.find_experiment(name)
+            if existing is not None:
+                _check_same_problem(existing, problem)
+                return existing
         return self.backend.create_experiment(
             name, problem=problem, description=description, tags=tags
         )
@@ -284,8 +297,10 @@ class Client:
         try:
             return self.backend.get_experiment(name_or_id)
         except NotFoundError:
+            names = [e.name for e in self.backend.list_experiments()]
             raise NotFoundError(
-                f"no experiment with name or ID {name_or_id!r}", field="experiment"
+                f"no experiment with name or ID {name_or_id!r}" + did_you_mean(name_or_id, names),
+                field="experiment",
             ) from None
 
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
@@ -509,3 +524,14 @@ class Client:
     def flush(self) -> None:
         """Write every pending metric point of every run of this client."""
         self._writer.drain_all(raise_errors=True)
+
+
+def _check_same_problem(existing: Experiment, problem: Problem) -> None:
+    """Raise ConflictError when ``problem`` differs from the stored experiment's."""
+    for name in ("task", "target", "primary_metric", "direction", "threshold"):
+        stored, given = getattr(existing.problem, name), getattr(problem, name)
+        if stored != given:
+            raise ConflictError(
+                f"experiment {existing.name!r} exists with {name}={stored!r}, not {given!r}",
+                field=name,
+            )
