@@ -37,6 +37,7 @@ from mlcycle.cli import (
     users,
 )
 from mlcycle.cli.context import CliState
+from mlcycle.errors import UntrustedTypesError
 
 app = typer.Typer(
     name="mlcycle",
@@ -118,7 +119,8 @@ def root(
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    message = exc.cli_message() if isinstance(exc, UntrustedTypesError) else str(exc)
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
     return text or type(exc).__name__
 
 
