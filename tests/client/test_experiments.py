@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 import mlcycle
@@ -42,3 +45,27 @@ def test_unknown_experiment_suggests_the_close_name(client: Client) -> None:
     client.create_experiment("demo-churn")
     with pytest.raises(mlcycle.NotFoundError, match="did you mean 'demo-churn'"):
         client.get_experiment("demo")
+
+
+def test_a_filter_on_a_metric_no_run_has_suggests_the_close_key(client: Client) -> None:
+    with mlcycle.start_run(experiment="demo-churn") as run:
+        run.log_metric("roc_auc", 0.9)
+        run.log_param("depth", 3)
+    with pytest.raises(mlcycle.InvalidInputError, match="did you mean 'roc_auc'"):
+        client.search_runs("demo-churn", filter="metrics.rocauc > 0.7")
+    with pytest.raises(mlcycle.InvalidInputError, match="param 'dept'"):
+        client.search_runs("demo-churn", filter="metrics.roc_auc > 0.5 and params.dept = '3'")
+    assert client.search_runs("demo-churn", filter="metrics.roc_auc > 0.95") == []
+
+
+def test_unknown_deployment_and_empty_drift_speak(tmp_path: Path) -> None:
+    client = Client(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path / "art"))
+    with client, pytest.raises(mlcycle.NotFoundError, match="no deployment or prediction log"):
+        mlcycle.deployments.prediction_log("no-such-deployment", client=client)
+    ref = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 10})
+    report = mlcycle.monitoring.drift(ref, ref.head(0))
+    assert report.share is None
+    assert report.reason is not None
+    assert report.reason.startswith("no column could be compared: 1 empty_current")
+    assert "reason=" in repr(report)
+    assert report.to_dict()["reason"] == report.reason

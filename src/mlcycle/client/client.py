@@ -26,6 +26,8 @@ from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.governance.audit import StoreAuditSink
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.remote import RemoteBackend
+from mlcycle.search.filters import Comparison, Entity, Field, Filter, Not
+from mlcycle.search.parser import parse_filter
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import SqlStore, open_store
@@ -414,15 +416,51 @@ class Client:
         NOT and parentheses. ``order_by`` items look like ``"metrics.m2 DESC"``. The result
         is a list of runs with ``next_page_token`` and ``to_pandas()``.
         """
+        experiment_ids = self._experiment_ids(experiment_names_or_ids)
         page = self.backend.search_runs(
-            self._experiment_ids(experiment_names_or_ids),
+            experiment_ids,
             filter,
             order_by,
             max_results=max_results,
             page_token=page_token,
             include_deleted=include_deleted,
         )
+        if not page.runs and filter and page_token is None:
+            self._check_filter_keys(experiment_ids, filter, include_deleted=include_deleted)
         return RunList(page.runs, page.next_page_token)
+
+    def _check_filter_keys(
+        self, experiment_ids: list[str], filter: str, *, include_deleted: bool
+    ) -> None:
+        """After an empty search: a param or metric key that no run of the experiments has
+        is a typo rather than "no match"; raise InvalidInputError naming the close keys."""
+        for field in _keys_of(parse_filter(filter)):
+            if field.entity not in (Entity.PARAM, Entity.METRIC):
+                continue
+            quoted = field.key.replace("`", "\\`")
+            has = self.backend.search_runs(
+                experiment_ids,
+                f"{field.entity.value}.`{quoted}` IS NOT NULL",
+                None,
+                max_results=1,
+                include_deleted=include_deleted,
+            )
+            if has.runs:
+                continue
+            sample = self.backend.search_runs(
+                experiment_ids, None, None, max_results=200, include_deleted=include_deleted
+            ).runs
+            known = {
+                key
+                for run in sample
+                for key in (run.metrics if field.entity is Entity.METRIC else run.params)
+            }
+            kind = "metric" if field.entity is Entity.METRIC else "param"
+            raise InvalidInputError(
+                f"filter: no run here has the {kind} {field.key!r}"
+                + did_you_mean(field.key, known),
+                field="filter",
+            )
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
@@ -535,3 +573,14 @@ def _check_same_problem(existing: Experiment, problem: Problem) -> None:
                 f"experiment {existing.name!r} exists with {name}={stored!r}, not {given!r}",
                 field=name,
             )
+
+
+def _keys_of(node: Filter | None) -> list[Field]:
+    """The fields a filter compares, in order."""
+    if node is None:
+        return []
+    if isinstance(node, Comparison):
+        return [node.field]
+    if isinstance(node, Not):
+        return _keys_of(node.item)
+    return [field for item in node.items for field in _keys_of(item)]

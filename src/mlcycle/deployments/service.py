@@ -47,12 +47,19 @@ from mlcycle.entities.deployments import (
     Strategy,
 )
 from mlcycle.entities.governance import ApprovalKind
-from mlcycle.errors import ApprovalRequiredError, ConflictError, InvalidInputError, MlcycleError
+from mlcycle.errors import (
+    ApprovalRequiredError,
+    ConflictError,
+    InvalidInputError,
+    MlcycleError,
+    NotFoundError,
+)
 from mlcycle.ids import new_id
 from mlcycle.models.uris import RegisteredModelUri, parse_model_uri
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.deployments import DeploymentRepository, ModelResolver
 from mlcycle.ports.governance import ChangeGuard
+from mlcycle.suggest import did_you_mean
 from mlcycle.types import Clock, IdFactory
 
 PRIMARY = "primary"
@@ -103,8 +110,15 @@ class DeploymentService:
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, name: str) -> Deployment:
-        """An active deployment. Raises NotFoundError naming it."""
-        return self.repository.get(name)
+        """An active deployment. Raises NotFoundError naming it (and the close names)."""
+        try:
+            return self.repository.get(name)
+        except NotFoundError as exc:
+            names = [d.name for d in self.repository.list_deployments(include_deleted=False)]
+            hint = did_you_mean(name, names)
+            if not hint:
+                raise
+            raise NotFoundError(f"{exc}{hint}", field=exc.field) from None
 
     def list(self, *, include_deleted: bool = False) -> list[Deployment]:
         """Active deployments by name (deleted ones too with ``include_deleted``)."""

@@ -51,6 +51,7 @@ from mlcycle.monitoring.triggers import Retrainer
 from mlcycle.monitoring.webhooks import RetryPolicy
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.monitoring import MonitoredDeployments, MonitorRepository, WebhookPoster
+from mlcycle.suggest import did_you_mean
 from mlcycle.types import Clock, IdFactory
 
 if TYPE_CHECKING:
@@ -169,7 +170,14 @@ class MonitorService:
         return created
 
     def get(self, name: str) -> Monitor:
-        return self.repository.get_monitor(name)
+        """A monitor. Raises NotFoundError naming it (and the close names)."""
+        try:
+            return self.repository.get_monitor(name)
+        except NotFoundError as exc:
+            hint = did_you_mean(name, [m.name for m in self.repository.list_monitors(None)])
+            if not hint:
+                raise
+            raise NotFoundError(f"{exc}{hint}", field=exc.field) from None
 
     def list_monitors(self, deployment: str | None = None) -> list[Monitor]:
         return self.repository.list_monitors(deployment)
