@@ -24,7 +24,8 @@ def test_list_json_has_every_run_with_nan_as_null(cli: Cli, seeded: Seeded) -> N
 def test_list_table(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn").stdout
     for run_id in (seeded.rf, seeded.lr, seeded.failed):
-        assert run_id in out  # whole IDs, never cut
+        short = next(w for w in out.split() if len(w) >= 12 and run_id.startswith(w))
+        assert cli.ok("runs", "show", short, "--json").json()["run_id"] == run_id  # it works
     header = out.splitlines()[1]
     assert header.index("auc") < header.index("loss")  # the primary metric comes first
     assert "FAILED" in out
@@ -32,18 +33,18 @@ def test_list_table(cli: Cli, seeded: Seeded) -> None:
     assert "3 runs." in out
 
 
-def test_list_on_a_narrow_terminal_keeps_whole_ids(cli: Cli, seeded: Seeded) -> None:
+def test_list_on_a_narrow_terminal_keeps_short_ids_whole(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn", env={"COLUMNS": "80"}).stdout
     assert all(len(line) <= 80 for line in out.splitlines() if "│" in line)
     for run_id in (seeded.rf, seeded.lr, seeded.failed):
-        assert run_id in out
+        assert run_id[:12] in out
     assert "auc" in out.splitlines()[1]  # the primary metric made it
 
 
 def test_list_max_results_says_there_is_more(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn", "--max-results", "1").stdout
-    assert seeded.failed in out
-    assert seeded.rf not in out
+    assert seeded.failed[:12] in out
+    assert seeded.rf[:12] not in out
     # The hint is a complete command for the next page; follow it.
     hint = next(line for line in out.splitlines() if line.startswith("More runs exist"))
     command = shlex.split(hint.split(": ", 1)[1])
@@ -74,7 +75,10 @@ def test_show(cli: Cli, seeded: Seeded) -> None:
 
 
 def test_show_unknown_run(cli: Cli) -> None:
-    assert cli("runs", "show", "abc", "--json").error_line() == "error: no run with ID 'abc'"
+    assert (
+        cli("runs", "show", "abc", "--json").error_line()
+        == "error: no run with ID, ID prefix or name 'abc'"
+    )
 
 
 def test_search_filter_and_order(cli: Cli, seeded: Seeded) -> None:
@@ -97,8 +101,8 @@ def test_search_filter_and_order(cli: Cli, seeded: Seeded) -> None:
     assert [r["name"] for r in by_two["runs"]] == ["broken", "lr", "rf"]
 
     table = cli.ok("runs", "search", "churn", "-f", "params.model = 'lr'").stdout
-    assert seeded.lr in table
-    assert seeded.rf not in table
+    assert seeded.lr[:12] in table
+    assert seeded.rf[:12] not in table
 
 
 def test_search_several_experiments(cli: Cli, seeded: Seeded) -> None:
@@ -157,7 +161,10 @@ def test_compare_needs_two_known_runs(cli: Cli, seeded: Seeded) -> None:
     one = cli("runs", "compare", seeded.rf)
     assert one.exit_code == 2
     assert "at least two" in one.stderr
-    assert "no run with ID 'nope'" in cli("runs", "compare", seeded.rf, "nope").error_line()
+    assert (
+        "no run with ID, ID prefix or name 'nope'"
+        in cli("runs", "compare", seeded.rf, "nope").error_line()
+    )
 
 
 def test_delete_and_restore(cli: Cli, seeded: Seeded) -> None:
@@ -174,8 +181,14 @@ def test_delete_and_restore(cli: Cli, seeded: Seeded) -> None:
 
 
 def test_delete_unknown_run(cli: Cli) -> None:
-    assert cli("runs", "delete", "nope").error_line() == "error: no run with ID 'nope'"
-    assert cli("runs", "restore", "nope").error_line() == "error: no run with ID 'nope'"
+    assert (
+        cli("runs", "delete", "nope").error_line()
+        == "error: no run with ID, ID prefix or name 'nope'"
+    )
+    assert (
+        cli("runs", "restore", "nope").error_line()
+        == "error: no run with ID, ID prefix or name 'nope'"
+    )
 
 
 def test_odd_experiment_names_survive_the_hints(cli: Cli) -> None:
@@ -185,3 +198,13 @@ def test_odd_experiment_names_survive_the_hints(cli: Cli) -> None:
                 pass
     out = cli.ok("runs", "list", "{odd} name", "--max-results", "1").stdout
     assert "runs search '{odd} name' --max-results 1 --page-token" in out
+
+
+def test_runs_are_found_by_prefix_and_name(cli: Cli, seeded: Seeded) -> None:
+    assert cli.ok("runs", "show", seeded.rf[:20], "--json").json()["run_id"] == seeded.rf
+    assert cli.ok("runs", "show", "rf", "--json").json()["run_id"] == seeded.rf
+    line = cli("runs", "show", seeded.rf[:8]).error_line()  # every run shares it
+    assert "run reference" in line
+    assert "is ambiguous: 3 match" in line
+    assert seeded.lr in line
+    assert "did you mean 'broken'" in cli("runs", "show", "brokn").error_line()

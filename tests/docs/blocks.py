@@ -3,7 +3,10 @@
 A ``python`` block runs as a script (a ``>>>`` session runs its input lines); in a
 ``bash``/``sh``/``console`` block, each line that calls ``mlcycle`` runs (``$ `` prompts
 and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are not run).
-A block right after ``<!-- no-run: reason -->`` is skipped; keep those rare.
+A block right after ``<!-- no-run: reason -->`` is skipped; keep those rare. The
+``mlcycle`` lines of a block right after ``<!-- background: URL -->`` (a server the reader
+starts in a second terminal) run in the background until the page ends, and the next
+block waits until ``URL`` answers 200.
 
 ``python -m tests.docs.blocks PAGE.md`` runs one page in the current directory: the
 blocks share one namespace, ``mlcycle`` commands run in-process (through the console
@@ -15,8 +18,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +30,9 @@ from pathlib import Path
 PYTHON = {"python", "py", "pycon"}
 SHELL = {"bash", "sh", "shell", "console"}
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(?P<reason>[^>]+?)\s*-->")
+BACKGROUND = re.compile(r"<!--\s*background:\s*(?P<url>\S+)\s*-->")
+#: How long a background server may take to answer (a loaded CI machine is slow).
+READY_WITHIN_S = 180.0
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\s*$")
 SHELL_ONLY = re.compile(r"[|<>`]|\$\(")
 
@@ -37,6 +45,7 @@ class Block:
     line: int
     text: str
     skip_reason: str | None = None
+    background: str | None = None
 
     def commands(self) -> list[str]:
         """The ``mlcycle`` command lines of a shell block, joined across ``\\``."""
@@ -87,6 +96,7 @@ def blocks(path: Path) -> list[Block]:
     lines = path.read_text().splitlines()
     index = 0
     skip: str | None = None
+    background: str | None = None
     while index < len(lines):
         line = lines[index]
         marker = NO_RUN.search(line)
@@ -94,10 +104,15 @@ def blocks(path: Path) -> list[Block]:
             skip = marker.group("reason")
             index += 1
             continue
+        serving = BACKGROUND.search(line)
+        if serving:
+            background = serving.group("url")
+            index += 1
+            continue
         fence = FENCE.match(line)
         if fence is None:
             if line.strip():
-                skip = None
+                skip = background = None
             index += 1
             continue
         start = index + 1
@@ -106,8 +121,9 @@ def blocks(path: Path) -> list[Block]:
             end += 1
         lang = fence.group("lang").lower()
         if lang in PYTHON or lang in SHELL:
-            found.append(Block(lang, start, "\n".join(lines[start:end]) + "\n", skip))
-        skip = None
+            text = "\n".join(lines[start:end]) + "\n"
+            found.append(Block(lang, start, text, skip, background))
+        skip = background = None
         index = end + 1
     return found
 
@@ -137,13 +153,49 @@ def _run_command(command: str) -> None:
                 raise RuntimeError(f"`{part}` exited with {exc.code}") from None
 
 
+def _start(command: str) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "mlcycle.cli.app", *shlex.split(command)[1:]]
+    print(f"$ {command} &", flush=True)
+    return subprocess.Popen(args)
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + READY_WITHIN_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the background server exited with {server.returncode}")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {READY_WITHIN_S:.0f} s")
+
+
 def run_page(path: Path) -> None:
     """Run every runnable block of ``path`` in order, in the current directory."""
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        _run_blocks(path, servers)
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+
+
+def _run_blocks(path: Path, servers: list[subprocess.Popen[bytes]]) -> None:
     namespace: dict[str, object] = {"__name__": "__main__"}
     for block in runnable(path):
         where = f"{path.name}:{block.line}"
         try:
-            if block.lang in PYTHON:
+            if block.background is not None:
+                for command in block.commands():
+                    servers.append(_start(command))
+                    _wait_ready(block.background, servers[-1])
+            elif block.lang in PYTHON:
                 code = compile(block.python_source(), where, "exec")
                 exec(code, namespace)
             else:

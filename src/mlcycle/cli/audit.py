@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 from mlcycle.clock import system_clock
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.governance import AuditQuery
@@ -19,7 +20,6 @@ from mlcycle.errors import InvalidInputError
 
 app = typer.Typer(name="audit", help="The audit trail: list, verify, export.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 TargetOption = Annotated[
     str | None,
     typer.Option(help="Only this target, e.g. model:churn/4 (a trailing * matches a prefix)."),

@@ -13,6 +13,7 @@ from rich.table import Table
 from mlcycle import registry
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="models",
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The registered model's name.")]
 VersionArg = Annotated[int, typer.Argument(metavar="VERSION", help="A version number.", min=1)]
 

@@ -12,6 +12,7 @@ from rich.table import Table
 import mlcycle.monitoring as monitoring
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 from mlcycle.monitoring import AlertRule, Monitor, MonitorResult, ResultStatus
 
 app = typer.Typer(
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The monitor's name.")]
 
 

@@ -14,6 +14,8 @@ from rich.text import Text
 import mlcycle
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
+from mlcycle.cli.output import JsonOption
+from mlcycle.cli.refs import resolve_run
 
 app = typer.Typer(
     name="runs",
@@ -21,8 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-RunId = Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's ID.")]
+RunId = Annotated[
+    str, typer.Argument(metavar="RUN", help="The run's ID, a unique ID prefix or its name.")
+]
 MaxResults = Annotated[int, typer.Option(min=1, metavar="N", help="How many runs to show at most.")]
 _ERROR_LINES = 6
 
@@ -174,7 +177,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         mlcycle runs show 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     if as_json:
         output.print_json(output.run_dict(run))
         return
@@ -224,7 +227,10 @@ def _artifact_summary(artifacts: Sequence[mlcycle.ArtifactInfo], run_id: str) ->
 @app.command("compare")
 def compare(
     ctx: typer.Context,
-    run_ids: Annotated[list[str], typer.Argument(metavar="RUN_ID", help="Two or more run IDs.")],
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(metavar="RUN", help="Two or more runs: IDs, unique ID prefixes or names."),
+    ],
     all_: Annotated[
         bool, typer.Option("--all", help="Also show params and metrics every run shares.")
     ] = False,
@@ -242,7 +248,8 @@ def compare(
     """
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run IDs to compare", param_hint="RUN_ID")
-    comparison = client(ctx).compare_runs(run_ids, all_keys=all_)
+    cli = client(ctx)
+    comparison = cli.compare_runs([resolve_run(cli, r) for r in run_ids], all_keys=all_)
     if as_json:
         output.print_json(
             {
@@ -288,7 +295,7 @@ def delete(ctx: typer.Context, run_id: RunId) -> None:
         mlcycle runs delete 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     cli.delete_run(run.id)
     out = output.console()
     out.print(f"Deleted run {run.name!r} ({run.id}).", markup=False)
@@ -307,6 +314,6 @@ def restore(ctx: typer.Context, run_id: RunId) -> None:
         mlcycle runs restore 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     cli.restore_run(run.id)
     output.console().print(f"Restored run {run.name!r} ({run.id}).", markup=False)
