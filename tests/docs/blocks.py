@@ -39,7 +39,7 @@ SHELL_ONLY = re.compile(r"[|<>`]|\$\(")
 
 @dataclass(frozen=True)
 class Block:
-    """One fenced block: its language, first line number (1-based) and text."""
+    """One fenced block: its language, the line of its opening fence (1-based) and text."""
 
     lang: str
     line: int
