@@ -208,3 +208,19 @@ def test_runs_are_found_by_prefix_and_name(cli: Cli, seeded: Seeded) -> None:
     assert "is ambiguous: 3 match" in line
     assert seeded.lr in line
     assert "did you mean 'broken'" in cli("runs", "show", "brokn").error_line()
+
+
+def test_metric_history(cli: Cli, seeded: Seeded) -> None:
+    out = cli.ok("runs", "metric", "rf", "auc", env={"COLUMNS": "100"}).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("auc of run rf")
+    assert lines[1] == "▁▆█"  # 0.7, 0.85, 0.9
+    assert "min    0.7 at step 0" in out
+    assert "last   0.9 at step 2" in out
+    assert all(len(line) <= 100 for line in lines)
+    points = cli.ok("runs", "metric", seeded.rf[:20], "auc", "--json").json()["points"]
+    assert [(p["step"], p["value"]) for p in points] == [(0, 0.7), (1, 0.85), (2, 0.9)]
+    csv = cli.ok("runs", "metric", "rf", "auc", "--csv").stdout.splitlines()
+    assert csv[0] == "step,timestamp,value"
+    assert [row.split(",")[2] for row in csv[1:]] == ["0.7", "0.85", "0.9"]
+    assert "did you mean 'auc'" in cli("runs", "metric", "rf", "acu").error_line()

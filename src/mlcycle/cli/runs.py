@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Sequence
 from typing import Annotated
@@ -16,10 +17,11 @@ from mlcycle.cli import output
 from mlcycle.cli.context import client, state
 from mlcycle.cli.output import JsonOption
 from mlcycle.cli.refs import resolve_run
+from mlcycle.suggest import did_you_mean
 
 app = typer.Typer(
     name="runs",
-    help="List, show, search, compare, delete and restore runs.",
+    help="List, show, search, compare, delete and restore runs; a metric's history.",
     no_args_is_help=True,
 )
 
@@ -317,3 +319,88 @@ def restore(ctx: typer.Context, run_id: RunId) -> None:
     run = cli.get_run(resolve_run(cli, run_id))
     cli.restore_run(run.id)
     output.console().print(f"Restored run {run.name!r} ({run.id}).", markup=False)
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """``values`` as one line of block characters, at most ``width`` wide (each cell the
+    mean of its bucket; NaN and infinities are left blank)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or width < 1:
+        return ""
+    lo, hi = min(finite), max(finite)
+    buckets = min(width, len(values))
+    cells: list[str] = []
+    for index in range(buckets):
+        part = values[index * len(values) // buckets : (index + 1) * len(values) // buckets]
+        good = [v for v in part if math.isfinite(v)]
+        if not good:
+            cells.append(" ")
+            continue
+        mean = sum(good) / len(good)
+        level = 0 if hi == lo else round((mean - lo) / (hi - lo) * (len(_SPARKS) - 1))
+        cells.append(_SPARKS[level])
+    return "".join(cells)
+
+
+@app.command("metric")
+def metric(
+    ctx: typer.Context,
+    run_id: RunId,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The metric's key.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print step,timestamp,value rows.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a metric's history: a sparkline with its first, min, max and last values.
+
+    With --json: {"run_id", "key", "points": [{"step", "timestamp", "value"}]} (NaN and
+    infinities as null); with --csv: a header and one step,timestamp,value row per point.
+
+    Example:
+
+        mlcycle runs metric lr-C0.1 loss
+    """
+    cli = client(ctx)
+    run = cli.get_run(resolve_run(cli, run_id))
+    if key not in run.metrics:
+        raise mlcycle.NotFoundError(
+            f"run {run.name!r} has no metric {key!r}" + did_you_mean(key, run.metrics),
+            field="key",
+        )
+    history = cli.get_metric_history(run.id, key)
+    steps, times, values = (
+        history.steps.tolist(),
+        history.timestamps.tolist(),
+        history.values.tolist(),
+    )
+    if as_json:
+        points = [
+            {"step": s, "timestamp": t, "value": v}
+            for s, t, v in zip(steps, times, values, strict=True)
+        ]
+        output.print_json({"run_id": run.id, "key": key, "points": points})
+        return
+    if as_csv:
+        typer.echo("step,timestamp,value")
+        for s, t, v in zip(steps, times, values, strict=True):
+            typer.echo(f"{s},{t},{v!r}")
+        return
+    out = output.console()
+    finite = [v for v in values if math.isfinite(v)]
+    out.print(Text(f"{key} of run {run.name} ({run.id[:12]}): {len(values)} points", style="bold"))
+    out.print(Text(sparkline(values, max(10, out.width - 2)), style="cyan"))
+    if finite:
+        low, high = values.index(min(finite)), values.index(max(finite))
+        out.print(
+            output.details_table(
+                [
+                    ("first", f"{output.fmt_number(values[0])} at step {steps[0]}"),
+                    ("min", f"{output.fmt_number(values[low])} at step {steps[low]}"),
+                    ("max", f"{output.fmt_number(values[high])} at step {steps[high]}"),
+                    ("last", f"{output.fmt_number(values[-1])} at step {steps[-1]}"),
+                ]
+            )
+        )
+    output.hint(out, f"The points: mlcycle runs metric {run.id} {shlex.quote(key)} --csv")
