@@ -211,9 +211,26 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         parts += ["", output.mapping_table("Metrics (latest)", run.metrics)]
     if run.tags:
         parts += ["", output.mapping_table("Tags", run.tags)]
+    parts += _lineage_lines(cli, run.id)
     if artifacts:
         parts += ["", _artifact_summary(artifacts, run.id)]
     output.console().print(Group(*parts))
+
+
+def _lineage_lines(cli: mlcycle.Client, run_id: str) -> list[RenderableType]:
+    """The dataset versions the run used and the model versions registered from it."""
+    if cli.settings.is_remote:  # datasets and the registry are local-only for now
+        return []
+    lines: list[RenderableType] = []
+    inputs = mlcycle.datasets.inputs_of(run_id, client=cli)
+    if inputs:
+        used = ", ".join(f"{i.name}@{i.version} ({i.context})" for i in inputs)
+        lines.append(Text.assemble(("Inputs: ", "bold"), used))
+    versions = mlcycle.registry.versions_of_run(run_id, client=cli)
+    if versions:
+        made = ", ".join(f"models:/{v.name}/{v.version}" for v in versions)
+        lines.append(Text.assemble(("Registered: ", "bold"), made))
+    return ["", *lines] if lines else []
 
 
 def _artifact_summary(artifacts: Sequence[mlcycle.ArtifactInfo], run_id: str) -> Text:

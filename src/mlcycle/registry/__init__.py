@@ -34,6 +34,7 @@ from mlcycle.client.registry_api import (
     set_status,
     update_model,
     update_version,
+    versions_of_run,
 )
 from mlcycle.entities import (
     GateResult,
@@ -87,4 +88,5 @@ __all__ = [
     "set_status",
     "update_model",
     "update_version",
+    "versions_of_run",
 ]
