@@ -69,3 +69,22 @@ def test_unknown_deployment_and_empty_drift_speak(tmp_path: Path) -> None:
     assert report.reason.startswith("no column could be compared: 1 empty_current")
     assert "reason=" in repr(report)
     assert report.to_dict()["reason"] == report.reason
+
+
+def test_a_result_with_issues_says_why() -> None:
+    from mlcycle.entities.monitoring import MonitorResult, ResultStatus
+
+    details = {
+        "feature_drift": {"drifted": True, "columns": {"a": {"drifted": True}, "b": {}}},
+        "quality": {"issues": 1, "columns": {"b": {"issues": ["range: 3 value(s) outside"]}}},
+        "prediction_drift": {"drifted": True, "method": "z", "score": 0.0012},
+    }
+    result = MonitorResult(
+        id="r", monitor="m", status=ResultStatus.ISSUES, created_at=0, window_start=None,
+        window_end=1, details=details,
+    )  # fmt: skip
+    assert result.reason == (
+        "feature drift: 1 of 2 columns (a); 1 quality issue(s): b (range); "
+        "prediction drift (z 0.0012)"
+    )
+    assert result.to_dict()["reason"] == result.reason
