@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+import mlcycle
 from tests.cli.conftest import Cli, Seeded
 
 
@@ -149,7 +150,7 @@ def test_compare(cli: Cli, seeded: Seeded) -> None:
     assert everything["params"]["seed"] == ["1", "1"]
 
     table = cli.ok("runs", "compare", seeded.rf, seeded.lr, seeded.failed).stdout
-    for text in ("params.depth", "metrics.auc", seeded.rf, seeded.failed, "broken"):
+    for text in ("params.depth", "metrics.auc", seeded.rf[:12], seeded.failed[:12], "broken"):
         assert text in table
     assert (
         "1 params and 0 metrics are the same"
@@ -224,3 +225,21 @@ def test_metric_history(cli: Cli, seeded: Seeded) -> None:
     assert csv[0] == "step,timestamp,value"
     assert [row.split(",")[2] for row in csv[1:]] == ["0.7", "0.85", "0.9"]
     assert "did you mean 'auc'" in cli("runs", "metric", "rf", "acu").error_line()
+
+
+def test_compare_groups_slice_metrics_at_100_columns(cli: Cli, seeded: Seeded) -> None:
+    with cli.client() as client:
+        for name, base in (("sliced-a", 0.9), ("sliced-b", 0.8)):
+            with mlcycle.start_run("churn", name=name, client=client) as run:
+                for plan in ("month-to-month-contract", "two-year-contract"):
+                    key = f"slice/contract/{plan}/roc_auc_of_the_positive_class"
+                    run.log_metric(key, base - 0.01)
+    out = cli.ok("runs", "compare", "sliced-a", "sliced-b", env={"COLUMNS": "100"}).stdout
+    lines = out.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    assert any("metrics.slice/contract/" in line for line in lines)  # one heading
+    labels = [line.split("│")[1].strip() for line in lines if "positive_class" in line]
+    assert len(labels) == 2
+    assert labels[0].startswith("month-to-month")  # both ends kept: the rows differ
+    assert labels[1].startswith("two-year")
+    assert all(label.endswith("_the_positive_class") for label in labels)

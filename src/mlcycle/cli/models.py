@@ -167,9 +167,9 @@ def compare(
         return
     table = Table("", f"v{v1}", f"v{v2}")
     for key, (a, b) in diff.params.items():
-        table.add_row(f"params.{key}", a or "", b or "")
-    for key, (x, y) in diff.metrics.items():
-        table.add_row(f"metrics.{key}", output.fmt_number(x), output.fmt_number(y))
+        table.add_row(output.abbreviate(f"params.{key}", output.KEY_WIDTH), a or "", b or "")
+    output.add_metric_rows(table, {key: list(pair) for key, pair in diff.metrics.items()})
+    table.add_section()
     for label, items in (("inputs", diff.inputs),):
         table.add_row(
             label,

@@ -341,6 +341,45 @@ def abbreviate(text: str, width: int) -> str:
     return f"{text[:head]}…{text[-tail:]}"
 
 
+#: Where a metric key's group ends: ``slice/<column>/...``, ``fairness/<column>/...``,
+#: ``cv/...``, ``ci/...`` keys are shown under a heading of their first parts.
+_GROUP_PARTS = {"slice": 2, "fairness": 2, "cv": 1, "ci": 1}
+KEY_WIDTH = 40
+
+
+def grouped_keys(keys: Iterable[str]) -> list[tuple[str | None, str, str]]:
+    """``(group, label, key)`` for each key, plain keys first then one group at a time:
+    ``slice/contract/monthly/roc_auc`` is ``("slice/contract", "monthly/roc_auc", key)``.
+    Labels are abbreviated in the middle to :data:`KEY_WIDTH`, so rows stay distinct."""
+    out: list[tuple[str | None, str, str]] = []
+    for key in keys:
+        parts = key.split("/")
+        size = _GROUP_PARTS.get(parts[0], 0)
+        if size and len(parts) > size:
+            group, label = "/".join(parts[:size]), "/".join(parts[size:])
+            out.append((group, abbreviate(label, KEY_WIDTH), key))
+        else:
+            out.append((None, abbreviate(key, KEY_WIDTH), key))
+    return sorted(out, key=lambda item: (item[0] is not None, item[0] or "", item[2]))
+
+
+def add_metric_rows(
+    table: Table, metrics: Mapping[str, Sequence[float | None]], *, prefix: str = "metrics."
+) -> None:
+    """Rows of ``key: values`` grouped (slices under one heading per column), each label
+    abbreviated in the middle; a section line between groups."""
+    current: str | None = None
+    for group, label, key in grouped_keys(metrics):
+        if group != current:
+            if table.row_count:
+                table.add_section()
+            if group is not None:
+                table.add_row(Text(f"{prefix}{group}/", style="bold"))
+            current = group
+        shown = f"  {label}" if group is not None else f"{prefix}{label}"
+        table.add_row(Text(shown), *(fmt_number(v) for v in metrics[key]))
+
+
 @dataclass
 class Column:
     """A column of a listing: header, cells, and how it may shrink.

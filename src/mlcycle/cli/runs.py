@@ -16,7 +16,7 @@ import mlcycle
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
 from mlcycle.cli.output import JsonOption
-from mlcycle.cli.refs import resolve_run
+from mlcycle.cli.refs import resolve_run, short_ids
 from mlcycle.suggest import did_you_mean
 
 app = typer.Typer(
@@ -283,14 +283,13 @@ def compare(
     out = output.console()
     table = Table(header_style="bold")
     table.add_column("")
-    for run in comparison.runs:
-        table.add_column(Text(f"{run.name}\n{run.id}"), overflow="fold")
+    shorts = short_ids([r.id for r in comparison.runs])
+    for run, short in zip(comparison.runs, shorts, strict=True):
+        table.add_column(Text(f"{run.name}\n{short}"), overflow="fold")
     for key, values in comparison.params.items():
-        table.add_row(Text(f"params.{key}"), *(Text("-" if v is None else v) for v in values))
-    if comparison.params and comparison.metrics:
-        table.add_section()
-    for key, metrics in comparison.metrics.items():
-        table.add_row(Text(f"metrics.{key}"), *(output.fmt_number(v) for v in metrics))
+        label = output.abbreviate(f"params.{key}", output.KEY_WIDTH)
+        table.add_row(Text(label), *(Text("-" if v is None else v) for v in values))
+    output.add_metric_rows(table, comparison.metrics)
     if comparison.params or comparison.metrics:
         out.print(table)
     else:
