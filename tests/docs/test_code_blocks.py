@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: day a page runs the test says so and it leaves this list. README.md is never here.
 PENDING = {
     "batch.md": "assumes a churn model and customers.parquet (from `mlcycle demo`)",
+    "containers.md": "builds an image context of the churn model of `mlcycle demo`",
     "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
     "datasets.md": "reads exports/churn-2024-q1.parquet, which the page never writes",
     "deployments.md": "assumes the churn model of `mlcycle demo`",
