@@ -25,8 +25,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import mlcycle
+from mlcycle.backends import LocalBackend
 from mlcycle.store.sql.schema import Base
 from mlcycle.store.sql.store import SqlStore, open_store
+from tests.s3 import new_bucket
 from tests.server.live import ServerProcess
 
 PG_ENV = "MLCYCLE_TEST_POSTGRES_URL"
@@ -38,12 +40,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run store tests on each store, and client tests also against a live server."""
     if "backend_kind" in metafunc.fixturenames:
         kinds = CLIENT_KINDS if "client" in metafunc.fixturenames else STORE_KINDS
+        if "client" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+            "artifacts"
+        ):
+            kinds = [*kinds, "s3"]  # files in a bucket of the real S3 server, too
         metafunc.parametrize("backend_kind", kinds, indirect=True)
 
 
 @pytest.fixture
 def backend_kind(request: pytest.FixtureRequest) -> str:
-    """ "sqlite", "postgres" or (for tests that use ``client``) "remote"."""
+    """ "sqlite", "postgres" or (for tests that use ``client``) "remote", and "s3"
+    (SQLite with the artifacts in a bucket) for client tests marked ``artifacts``."""
     kind: str = request.param
     return kind
 
@@ -88,7 +95,7 @@ def _truncate(store: SqlStore) -> None:
 @pytest.fixture
 def store_url(backend_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty store: SQLite, PostgreSQL, or the one behind the live server."""
-    if backend_kind == "sqlite":
+    if backend_kind in ("sqlite", "s3"):
         return f"sqlite:///{tmp_path / 'mlcycle.db'}"
     if backend_kind == "remote":
         server = cast(ServerProcess, request.getfixturevalue("remote_server"))
@@ -118,12 +125,29 @@ def client(
     if backend_kind == "remote":
         server = cast(ServerProcess, request.getfixturevalue("remote_server"))
         c = mlcycle.Client(server.url)  # builds its RemoteBackend, as for users
+    elif backend_kind == "s3":
+        bucket = cast(str, request.getfixturevalue("s3_bucket"))
+        c = mlcycle.Client(store_url, f"s3://{bucket}/artifacts")
     else:
         c = mlcycle.Client(store_url, str(tmp_path / "artifacts"))
     mlcycle.set_client(c)
     yield c
     mlcycle.set_client(None)
     c.close()  # closes the remote backend too
+
+
+def local_backend(client: mlcycle.Client) -> LocalBackend:
+    """The local backend behind ``client`` (a store URI), to reach its concrete services."""
+    backend = client.backend
+    assert isinstance(backend, LocalBackend), f"{client.settings.tracking_uri} is not a store"
+    return backend
+
+
+@pytest.fixture
+def s3_bucket() -> Iterator[str]:
+    """A new, empty bucket on the S3 server (skips without ``AWS_ENDPOINT_URL``)."""
+    with new_bucket() as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ import pytest
 import mlcycle
 from mlcycle import Client
 
+pytestmark = pytest.mark.artifacts
+
 
 def test_files_folders_text_and_dicts(client: Client, tmp_path: Path) -> None:
     src = tmp_path / "src"
@@ -71,7 +73,7 @@ def test_figures(client: Client) -> None:
     plt.close(fig)
     assert (png.size or 0) > 1000
     assert (html.size or 0) > 100
-    with client.backend.open_artifact(run.id, "plots/line.png") as handle:
+    with client.tracking.open_artifact(run.id, "plots/line.png") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
 
 

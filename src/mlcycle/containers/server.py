@@ -10,11 +10,11 @@ import uvicorn
 
 from mlcycle.containers.source import ContextRouteSource
 from mlcycle.containers.spec import MODEL_DIR, ContextSpec, verify_files
+from mlcycle.edges import log_config
 from mlcycle.errors import InvalidInputError
 from mlcycle.serving.app import ServingApp
 from mlcycle.serving.config import ServingConfig
 from mlcycle.serving.runtime import Runtime
-from mlcycle.serving.serve import log_config
 from mlcycle.settings import Settings
 
 
@@ -56,7 +56,7 @@ def serve_context(
     options: dict[str, Any] = {
         "host": host,
         "port": spec.port if port is None else port,
-        "log_config": log_config(config.log_level),
+        "log_config": log_config(config.log_level, "mlcycle.serving"),
         "access_log": False,
         "timeout_graceful_shutdown": config.graceful_shutdown_s,
         "server_header": False,

@@ -527,6 +527,10 @@ class RemoteBackend:
         spool.seek(0)
         return cast(BinaryIO, spool)
 
+    def local_artifact_path(self, run_id: str, path: str) -> Path | None:
+        """None: a server's artifacts are downloaded, never read in place."""
+        return None
+
     def download_artifact(self, run_id: str, path: str, dest: str | Path) -> Path:
         """Stream one artifact to ``dest`` (a file path), checking its sha256."""
         target = Path(dest)

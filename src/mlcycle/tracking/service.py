@@ -465,9 +465,7 @@ class TrackingService:
     def local_artifact_path(self, run_id: str, path: str) -> Path | None:
         """Where the run's artifact (file or folder) ``path`` is on this machine, when the
         artifact store keeps files locally (read in place, no copy); else None."""
-        local_path = getattr(self.artifact_store, "local_path", None)
-        found = None if local_path is None else local_path(_artifact_key(run_id, path))
-        return None if found is None else Path(found)
+        return self.artifact_store.local_path(_artifact_key(run_id, path))
 
     # -- garbage collection ------------------------------------------------------------
 
