@@ -237,7 +237,13 @@ def versions_of_run(run: str, *, client: Client | None = None) -> list[ModelVers
 
     >>> [v.version for v in mlcycle.registry.versions_of_run(run_id)]  # doctest: +SKIP
     """
-    return _registry(client).versions_of_run(run)
+    registry = _registry(client)
+    return [
+        v
+        for model in registry.list_models()
+        for v in registry.list_versions(model.name, include_retired=True)
+        if v.run_id == run
+    ]
 
 
 def lineage(
