@@ -87,12 +87,19 @@ class UntrustedTypesError(InvalidInputError):
     """A saved model holds types outside the trusted set; loading it could run their code.
 
     ``types`` lists the fully qualified type names still untrusted; pass the ones you
-    trust as ``trusted=[...]`` to load the model.
+    trust as ``trusted=[...]`` to load the model (``--trust TYPE`` on the command line:
+    :meth:`cli_message` says so).
     """
 
     def __init__(self, message: str, *, types: list[str], field: str | None = "trusted") -> None:
-        super().__init__(message, field=field)
+        self.reason = message
+        super().__init__(f"{message}; if you trust them, pass trusted={types!r}", field=field)
         self.types = types
+
+    def cli_message(self) -> str:
+        """The message with the command line's spelling: ``--trust TYPE`` for each type."""
+        flags = " ".join(f"--trust {name}" for name in self.types)
+        return f"{self.reason}; if you trust them, pass {flags}"
 
 
 class CapabilityUnavailableError(InvalidInputError):

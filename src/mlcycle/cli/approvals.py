@@ -14,6 +14,7 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="approvals",
@@ -21,7 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The approval request's ID.")]
 CommentOption = Annotated[str | None, typer.Option(help="Why; kept in the record.")]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 from mlcycle.clock import system_clock
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.governance import AuditQuery
@@ -19,7 +19,6 @@ from mlcycle.errors import InvalidInputError
 
 app = typer.Typer(name="audit", help="The audit trail: list, verify, export.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 TargetOption = Annotated[
     str | None,
     typer.Option(help="Only this target, e.g. model:churn/4 (a trailing * matches a prefix)."),
@@ -58,9 +57,12 @@ def list_(
     action: Annotated[str | None, typer.Option(help="Only actions starting with this.")] = None,
     since: SinceOption = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 1000,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List audit events, oldest first.
+    """List audit events, oldest first: one line each, with what changed (--json has the
+    full before and after records).
 
     Example:
 
@@ -73,18 +75,58 @@ def list_(
     if as_json:
         output.print_json([e.to_dict() for e in events])
         return
-    table = Table("#", "When", "Actor", "Action", "Target", "Change")
-    for e in events:
-        change = ""
-        if e.before or e.after:
-            change = f"{_short(e.before)} -> {_short(e.after)}"
-        table.add_row(str(e.seq), output.fmt_time(e.at), e.actor, e.action, e.target, change)
-    output.console().print(table)
+    output.print_listing(
+        [
+            output.Column("#", [str(e.seq) for e in events], priority=0, justify="right"),
+            output.Column(
+                "When", [output.fmt_time(e.at, seconds=False) for e in events], priority=3
+            ),
+            output.Column("Actor", [e.actor for e in events], priority=4, max_width=16),
+            output.Column("Action", [e.action for e in events], priority=0, max_width=24),
+            output.Column("Target", [e.target for e in events], priority=1, max_width=26),
+            output.Column(
+                "Change",
+                [_change(e.before, e.after) for e in events],
+                priority=2,
+                flex=True,
+                min_width=20,
+            ),
+        ],
+        wide=wide,
+        only=columns,
+        empty="No audit events.",
+    )
 
 
-def _short(value: object) -> str:
+def _change(before: object, after: object) -> str:
+    """What changed, short: ``status: ready → retired``; the keys of a created or deleted
+    record; never a whole dict repr (``--json`` has the full record)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+        nested = (dict, list, tuple)
+        simple = [k for k in keys if not isinstance(before.get(k), nested)]
+        simple = [k for k in simple if not isinstance(after.get(k), nested)]
+        shown = [f"{k}: {_value(before.get(k))} → {_value(after.get(k))}" for k in simple[:3]]
+        others = [k for k in keys if k not in simple[:3]]
+        if others:
+            shown.append(f"{', '.join(others)} changed")
+        return "; ".join(shown) if shown else "no change"
+    if before is None and after is None:
+        return ""
+    if before is None:
+        return "created" + (f" ({_keys(after)})" if isinstance(after, dict) else "")
+    if after is None:
+        return "deleted"
+    return f"{_value(before)} → {_value(after)}"
+
+
+def _keys(record: dict[str, object]) -> str:
+    return _value(", ".join(f"{k}={_value(v, 20)}" for k, v in list(record.items())[:3]), 60)
+
+
+def _value(value: object, width: int = 30) -> str:
     text = "-" if value is None else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command("verify")

@@ -579,6 +579,10 @@ class RegistryService:
 
     # -- lineage and comparison ---------------------------------------------------------------
 
+    def versions_of_run(self, run_id: str) -> list[ModelVersion]:
+        """The model versions registered from a run's models."""
+        return self.repository.versions_of_run(run_id)
+
     def lineage(
         self, name: str, version: int | None = None, *, alias: str | None = None
     ) -> ModelLineage:
