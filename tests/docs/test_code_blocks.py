@@ -57,6 +57,7 @@ def _env() -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the README tour trains, serves and monitors: a hang ceiling
 @pytest.mark.parametrize("page", [_page(p) for p in PAGES], ids=[p.name for p in PAGES])
 def test_every_block_runs_in_order(page: Path, tmp_path: Path) -> None:
     done = subprocess.run(
