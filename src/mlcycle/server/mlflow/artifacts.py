@@ -43,7 +43,7 @@ PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 _BLOCK = 1 << 20
 
 
-def _safe(path: str) -> str:
+def safe_path(path: str) -> str:
     clean = path.strip("/")
     parts = clean.split("/")
     if any(part in ("..", ".") for part in parts) or "\\" in clean or clean.startswith("~"):
@@ -65,7 +65,7 @@ def _entries(files: list[ArtifactInfo], folder: str) -> list[dict[str, Any]]:
 def list_artifacts(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     """The entries directly in the folder ``path`` of a run's artifacts."""
     run = ctx.tracking.get_run(run_id_of(p))
-    folder = _safe(p.text("path") or "")
+    folder = safe_path(p.text("path") or "")
     files = ctx.tracking.list_artifacts(run.id, folder or None)
     return {"root_uri": uris.run_root(run.experiment_id, run.id), "files": _entries(files, folder)}
 
@@ -81,7 +81,7 @@ def _files(ctx: MlflowContext, target: uris.Target) -> list[ArtifactInfo]:
 
 def _target(ctx: MlflowContext, path: str) -> uris.Target:
     """What a proxy path names; a run path whose run does not exist is an area path."""
-    clean = _safe(path)
+    clean = safe_path(path)
     target = uris.split_proxy_path(clean)
     if target.run_id is not None:
         try:
@@ -191,8 +191,14 @@ async def server_info(request: Request) -> Response:
         {
             "store_type": "SqlStore",
             "workspaces_enabled": False,
+            "trace_archival_enabled": False,
             "multipart_uploads_enabled": False,
             "multipart_downloads_enabled": False,
+            # bytes always stream through this server's proxy, never by presigned URLs
+            "artifacts_presigned_only": False,
+            "presigned_upload_run_id_supported": False,
+            "presigned_upload_model_id_supported": False,
+            "features_enabled": {"gateway": False},
         }
     )
 
@@ -206,6 +212,5 @@ for _prefix in PROXY_PREFIXES:
     proxy.add_api_route(
         _prefix + "/mpu/{action}/{path:path}", multipart, methods=["POST"], include_in_schema=False
     )
-proxy.add_api_route(
-    "/api/3.0/mlflow/server-info", server_info, methods=["GET"], include_in_schema=False
-)
+for _info in ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"):
+    proxy.add_api_route(_info, server_info, methods=["GET"], include_in_schema=False)

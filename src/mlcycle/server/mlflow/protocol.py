@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,12 +100,32 @@ def error_response(code: str, message: str) -> Response:
     return Response(body, status_code=STATUS.get(code, 500), media_type="application/json")
 
 
+#: mlcycle's messages of errors MLflow's clients (and their users' code) match on, in
+#: MLflow's words.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"no run with ID '(?P<id>[^']*)'"), "Run with id={id} not found"),
+    (
+        re.compile(r"run (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with name: {key} in run with id {id}",
+    ),
+)
+
+
+def mlflow_message(message: str) -> str:
+    """``message`` in MLflow's words where MLflow's clients match on them."""
+    for pattern, template in _MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            return template.format(**found.groupdict())
+    return message
+
+
 def answer_error(exc: Exception, what: str) -> Response:
     """The MLflow error answer for any exception a route raised."""
     if isinstance(exc, MlflowError):
         return error_response(exc.code, exc.message)
     if isinstance(exc, MlcycleError):
-        return error_response(error_code(exc), exc.message)
+        return error_response(error_code(exc), mlflow_message(exc.message))
     logger.exception("unexpected error in %s", what)
     return error_response(INTERNAL_ERROR, f"the server failed to answer {what}")
 
@@ -129,8 +150,20 @@ def _missing(name: str) -> MlflowError:
     )
 
 
+def shown(value: object) -> str:
+    """A value as MLflow's messages show it (JSON, keys sorted)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return repr(value)
+
+
 def _invalid(name: str, value: object, rule: str) -> MlflowError:
-    return MlflowError(f"Invalid value {value!r} for parameter '{name}' supplied: {rule}")
+    return MlflowError(
+        f"Invalid value {shown(value)} for parameter '{name}' supplied: {rule}. Hint: Value "
+        f"was of type '{type(value).__name__}'. See the API docs for more information about "
+        "request parameters."
+    )
 
 
 _SPECIAL = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf}

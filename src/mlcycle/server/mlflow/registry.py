@@ -37,6 +37,8 @@ _MODEL_ATTRIBUTES = {
 }
 _VERSION_ORDER = {"name", "version_number", "creation_timestamp", "last_updated_timestamp"}
 _VERSION_FIELDS = {"name", "version_number", "run_id", "source_path", "current_stage", "model_id"}
+_MODEL_DIALECT = filters.dialect({"name"})
+_VERSION_DIALECT = filters.dialect(_VERSION_FIELDS, numeric={"version_number"})
 
 
 def _stage(value: str) -> str:
@@ -127,9 +129,8 @@ def search_registered_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     models = ctx.registry.list_models()
     found = filters.select(
         models,
-        filters.parse(p.text("filter")),
+        filters.parse(p.text("filter"), _MODEL_DIALECT),
         lambda m: {"name": m.name, **{f"tags.{k}": v for k, v in m.tags.items()}},
-        allowed=lambda f: f == "name" or f.startswith("tags."),
     )
     orders = filters.order_by(p.strs("order_by"), allowed=_MODEL_ORDER)
     found = filters.sort_by(found, lambda m, f: getattr(m, _MODEL_ATTRIBUTES.get(f, f)), orders)
@@ -340,9 +341,9 @@ def search_model_versions(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         name="max_results",
         limit=MAX_VERSIONS,
     )
-    conditions = filters.parse(p.text("filter"))
-    names = [c.value for c in conditions if c.field == "name" and c.op == "="]
-    models = [names[0]] if names else [m.name for m in ctx.registry.list_models()]
+    conditions = filters.parse(p.text("filter"), _VERSION_DIALECT)
+    names = filters.equal_values(conditions, "name")
+    models = [str(names[0])] if names else [m.name for m in ctx.registry.list_models()]
     rows: list[tuple[ModelVersion, VersionExtras | None]] = []
     for name in models:
         try:
@@ -354,7 +355,6 @@ def search_model_versions(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         rows,
         conditions,
         lambda row: _version_fields(*row),
-        allowed=lambda f: f in _VERSION_FIELDS or f.startswith("tags."),
     )
     found.sort(key=lambda row: (row[0].name, -row[0].version))
     orders = filters.order_by(p.strs("order_by"), allowed=_VERSION_ORDER)

@@ -163,7 +163,8 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
         for key, (steps, times, values) in by_key.items()
     ]
     if batches:
-        ctx.tracking.log_metrics(run_id, batches)
+        # MLflow takes metrics on a finished run (only a deleted run refuses them)
+        ctx.tracking.log_metrics(run_id, batches, allow_ended=True)
     for model_id, metrics in linked.items():
         now = ctx.tracking.clock()
         ctx.records.update_logged_model(model_id, updated_at=now, metrics=metrics)
@@ -196,7 +197,9 @@ def log_metric(ctx: MlflowContext, p: Params) -> None:
 
 @route("/runs/log-parameter", "POST")
 def log_param(ctx: MlflowContext, p: Params) -> None:
-    ctx.tracking.log_params(run_id_of(p), {p.req("key"): p.text("value", default="") or ""})
+    ctx.tracking.log_params(
+        run_id_of(p), {p.req("key"): p.text("value", default="") or ""}, allow_ended=True
+    )
 
 
 def set_tags(ctx: MlflowContext, run_id: str, tags: dict[str, str]) -> None:
@@ -244,7 +247,7 @@ def log_batch(ctx: MlflowContext, p: Params) -> None:
         "metrics, params, and tags", len(metrics) + len(params) + len(tags), MAX_ENTITIES_PER_BATCH
     )
     if params:
-        ctx.tracking.log_params(run_id, key_values(params, "params"))
+        ctx.tracking.log_params(run_id, key_values(params, "params"), allow_ended=True)
     if tags:
         set_tags(ctx, run_id, key_values(tags, "tags"))
     if metrics:
