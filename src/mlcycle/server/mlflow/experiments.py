@@ -28,6 +28,7 @@ def create_experiment(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     # artifact_location is not honoured: mlcycle's artifact store holds every artifact, and
     # the experiment's location is where this server serves them (mlflow-artifacts:/<id>).
     tags = key_values(p.objects("tags"), "tags")
+    p.text("artifact_location")  # checked (a string), not honoured
     description = tags.get(wire.NOTE)
     created = ctx.tracking.create_experiment(p.req("name"), tags=tags, description=description)
     return {"experiment_id": created.id}

@@ -102,16 +102,17 @@ def _ordered(op: Op, actual: Any, expected: Any) -> bool:
     return bool(actual >= expected)
 
 
-def _holds(c: Comparison, record: Mapping[str, Any]) -> bool:
+def _holds(c: Comparison, record: Mapping[str, Any], missing_tag_differs: bool) -> bool:
     actual = record.get(name_of(c.field))
     if c.op is Op.IS_NULL:
         return actual is None
     if c.op is Op.IS_NOT_NULL:
         return actual is not None
     if actual is None:
-        # As in MLflow's registry search (whose client adds "tags.`mlflow.prompt.is_prompt`
-        # != 'true'" to every model search): an object without the tag is not equal to it.
-        return c.op in (Op.NE, Op.NOT_IN) and c.field.entity is Entity.TAG
+        # In MLflow's registry search (whose client adds "tags.`mlflow.prompt.is_prompt`
+        # != 'true'" to every model search) an object without the tag is not equal to it;
+        # elsewhere a missing field matches no comparison.
+        return missing_tag_differs and c.op in (Op.NE, Op.NOT_IN) and c.field.entity is Entity.TAG
     if c.op in (Op.LIKE, Op.ILIKE):
         return _like(str(c.value), str(actual), ignore_case=c.op is Op.ILIKE)
     if c.op in (Op.IN, Op.NOT_IN):
@@ -121,27 +122,34 @@ def _holds(c: Comparison, record: Mapping[str, Any]) -> bool:
     return _compare(c.op, actual, c.value)
 
 
-def holds(found: Filter | None, record: Mapping[str, Any]) -> bool:
-    """Whether a record (its values by field name) passes the filter."""
+def holds(
+    found: Filter | None, record: Mapping[str, Any], *, missing_tag_differs: bool = False
+) -> bool:
+    """Whether a record (its values by field name) passes the filter; with
+    ``missing_tag_differs`` a record without a tag passes ``tags.k != v``."""
     if found is None:
         return True
     if isinstance(found, Comparison):
-        return _holds(found, record)
+        return _holds(found, record, missing_tag_differs)
     if isinstance(found, And):
-        return all(holds(item, record) for item in found.items)
+        return all(holds(i, record, missing_tag_differs=missing_tag_differs) for i in found.items)
     if isinstance(found, Or):
-        return any(holds(item, record) for item in found.items)
+        return any(holds(i, record, missing_tag_differs=missing_tag_differs) for i in found.items)
     assert isinstance(found, Not)
-    return not holds(found.item, record)
+    return not holds(found.item, record, missing_tag_differs=missing_tag_differs)
 
 
 def select(
-    records: Sequence[T], found: Filter | None, fields: Callable[[T], Mapping[str, Any]]
+    records: Sequence[T],
+    found: Filter | None,
+    fields: Callable[[T], Mapping[str, Any]],
+    *,
+    missing_tag_differs: bool = False,
 ) -> list[T]:
     """The records that pass the filter; ``fields`` gives a record's values."""
     if found is None:
         return list(records)
-    return [r for r in records if holds(found, fields(r))]
+    return [r for r in records if holds(found, fields(r), missing_tag_differs=missing_tag_differs)]
 
 
 def order_key(value: Any) -> tuple[int, Any]:

@@ -255,6 +255,9 @@ def schema() -> GraphQLSchema:
     files = built.type_map["MlflowFileInfo"]
     assert isinstance(files, GraphQLObjectType)
     files.fields["fileSize"].resolve = _file_size
+    summaries = built.type_map["MlflowDatasetSummary"]
+    assert isinstance(summaries, GraphQLObjectType)
+    summaries.fields["context"].resolve = _context
     for type_name in ("MlflowMetricWithRunId", "MlflowMetricExtension", "MlflowModelMetric"):
         kind = built.type_map[type_name]
         assert isinstance(kind, GraphQLObjectType)
@@ -269,6 +272,10 @@ def _metric_value(metric: Mapping[str, Any], info: GraphQLResolveInfo) -> float 
 
 def _file_size(entry: Mapping[str, Any], info: GraphQLResolveInfo) -> int:
     return int(entry.get("fileSize") or 0)  # proto3's default for a folder
+
+
+def _context(summary: Mapping[str, Any], info: GraphQLResolveInfo) -> str:
+    return str(summary.get("context") or "")  # proto3's default: an empty string
 
 
 def _fields(

@@ -194,6 +194,15 @@ def _fields(model: LoggedModel, datasets: list[Mapping[str, Any]]) -> dict[str, 
     return values
 
 
+def _on(metric: Mapping[str, Any], datasets: list[Mapping[str, Any]]) -> bool:
+    """Whether a metric was logged on one of ``datasets`` (a digest, when given, must match)."""
+    return any(
+        metric.get("dataset_name") == d.get("dataset_name")
+        and (not d.get("dataset_digest") or metric.get("dataset_digest") == d.get("dataset_digest"))
+        for d in datasets
+    )
+
+
 @route("/logged-models/search", "POST")
 def search_logged_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment_ids = [ctx.experiment_id(e) for e in p.strs("experiment_ids")]
@@ -202,6 +211,8 @@ def search_logged_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     )
     datasets = list(p.objects("datasets"))
     models = ctx.records.logged_models(experiment_ids)
+    if datasets:  # only the models with metrics on one of the datasets
+        models = [m for m in models if any(_on(metric, datasets) for metric in m.metrics)]
     found = filters.select(
         models,
         filters.parse(p.text("filter"), _DIALECT),

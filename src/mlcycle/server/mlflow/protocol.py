@@ -108,6 +108,18 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"run (?P<id>\S+) has no tag '(?P<key>.*)'$"),
         "No tag with name: {key} in run with id {id}",
     ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' does not exist"),
+        "Registered Model with name={name} not found",
+    ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' exists already"),
+        "Registered Model (name={name}) already exists.",
+    ),
+    (
+        re.compile(r"logged model (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with key '{key}' found for logged model {id}",
+    ),
 )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from mlcycle.entities import MetricBatch, Run, RunStatus
+from mlcycle.errors import NotFoundError
 from mlcycle.server.mlflow import wire
 from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.protocol import MlflowError, Params, key_values, to_float
@@ -43,6 +44,14 @@ def full_run(ctx: MlflowContext, run: Run) -> dict[str, Any]:
     return wire.run(run, latest, datasets, models)
 
 
+def _exists(ctx: MlflowContext, run_id: str) -> bool:
+    try:
+        ctx.tracking.get_run(run_id)
+    except NotFoundError:
+        return False
+    return True
+
+
 @route("/runs/create", "POST")
 def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment_id = ctx.experiment_id(p.text("experiment_id") or "0")
@@ -52,11 +61,14 @@ def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     user = p.text("user_id")
     if user and wire.USER not in tags:
         tags[wire.USER] = user
+    parent = tags.get(wire.PARENT) or None
+    if parent is not None and not _exists(ctx, parent):
+        parent = None  # MLflow takes any value for the tag; only a real run is a parent
     run = ctx.tracking.create_run(
         experiment_id,
         name=name,
         tags=tags,
-        parent_id=tags.get(wire.PARENT) or None,
+        parent_id=parent,
         description=tags.get(wire.NOTE) or None,
         start_time=p.integer("start_time"),
     )
@@ -143,6 +155,7 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
                     "timestamp": timestamp,
                     "step": step,
                     "run_id": run_id,
+                    "model_id": str(model_id),
                     "dataset_name": item.get("dataset_name"),
                     "dataset_digest": item.get("dataset_digest"),
                 }

@@ -1,6 +1,7 @@
 """The endpoints MLflow's web UI and its clients call beside the REST API: dataset search
 (``experiments/search-datasets``), ``upload-artifact`` (a small file into a run),
-``get-artifact`` and ``model-versions/get-artifact`` (a file of a run or of a model version).
+``get-artifact``, ``model-versions/get-artifact`` and ``logged-models/<id>/artifacts/files``
+(a file of a run, of a model version or of a logged model).
 
 Files stream from mlcycle's artifact store; an upload is at most 10 MB, as in MLflow.
 """
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from mlcycle.errors import ArtifactNotFoundError
-from mlcycle.server.mlflow import logged_models
+from mlcycle.server.mlflow import logged_models, uris
 from mlcycle.server.mlflow.artifacts import safe_path
 from mlcycle.server.mlflow.context import MlflowContext, context
 from mlcycle.server.mlflow.protocol import MlflowError, Params, answer_error, json_response
@@ -110,6 +111,7 @@ def _run_file(ctx: MlflowContext, run_id: str, path: str) -> tuple[BinaryIO, int
 
 
 def _version_file(ctx: MlflowContext, name: str, number: int, path: str) -> tuple[BinaryIO, int]:
+    _safe_path(path)  # a bad path is refused before the version is looked up
     version = ctx.registry.get_version(name, number)
     if version.run_id and version.artifact_path:
         inside = posixpath.join(version.artifact_path, _safe_path(path))
@@ -123,6 +125,17 @@ def _version_file(ctx: MlflowContext, name: str, number: int, path: str) -> tupl
     raise ArtifactNotFoundError(
         f"model version {name} {number} has no files on this server", field="path"
     )
+
+
+def _logged_model_file(ctx: MlflowContext, model_id: str, path: str) -> tuple[BinaryIO, int]:
+    model = logged_models.get_model(ctx, model_id)
+    inside = posixpath.join(model.artifact_path, _safe_path(path))
+    if model.source_run_id is not None:
+        return _run_file(ctx, model.source_run_id, inside)
+    found = [f for f in ctx.records.artifacts(inside) if f.path == inside]
+    if not found:
+        raise ArtifactNotFoundError(f"No artifact at {path!r} in logged model {model_id}")
+    return ctx.tracking.artifact_store.open(uris.area_key(inside)), found[0].size or 0
 
 
 def _blocks(handle: BinaryIO) -> Iterator[bytes]:
@@ -174,7 +187,32 @@ router.add_api_route(
     methods=["POST"],
     include_in_schema=False,
 )
+
+
+async def get_logged_model_artifact(request: Request) -> Response:
+    """``GET .../logged-models/<model_id>/artifacts/files?artifact_file_path=``."""
+    path = request.query_params.get("artifact_file_path") or ""
+    try:
+        p = Params({"artifact_file_path": path})
+        handle, size = await run_in_threadpool(
+            _logged_model_file,
+            context(request),
+            request.path_params["model_id"],
+            p.req("artifact_file_path"),
+        )
+    except Exception as exc:
+        return answer_error(exc, "the logged model artifact download")
+    return _send(handle, size, path)
+
+
 router.add_api_route("/get-artifact", get_artifact, methods=["GET"], include_in_schema=False)
+for _prefix in ("/ajax-api/2.0/mlflow", "/api/2.0/mlflow"):
+    router.add_api_route(
+        _prefix + "/logged-models/{model_id}/artifacts/files",
+        get_logged_model_artifact,
+        methods=["GET"],
+        include_in_schema=False,
+    )
 router.add_api_route(
     "/model-versions/get-artifact",
     get_version_artifact,
