@@ -325,3 +325,17 @@ def test_mlflow_filters_use_the_search_language(tracking: Target, http: httpx.Cl
     assert "Invalid filter at position 15: unknown attribute 'nope'" in message
     runs = http.post(f"{API}/runs/search", json={"filter": "metrics.m LIKE 'a'"})
     assert "Invalid filter at position 10: LIKE does not apply" in bad_request(runs)
+
+
+def test_mlflow_318s_stricter_names_and_values(tracking: Target, http: httpx.Client) -> None:
+    nul = bad_request(http.post(f"{API}/experiments/create", json={"name": "a\x00b"}))
+    assert nul == "'name' cannot contain NUL (0x00) characters"
+    run_id = new_run(MlflowClient())
+    tag = {"run_id": run_id, "key": "k", "value": "a\x00"}
+    assert "cannot contain NUL" in bad_request(http.post(f"{API}/runs/set-tag", json=tag))
+    # a key is matched whole: a final newline is not allowed
+    newline = {"run_id": run_id, "key": "k\n", "value": "v"}
+    assert "tag key 'k\\n' may contain only" in bad_request(
+        http.post(f"{API}/runs/set-tag", json=newline)
+    )
+    assert MlflowClient().get_run(run_id).data.tags.get("k") is None

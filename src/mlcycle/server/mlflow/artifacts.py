@@ -190,6 +190,7 @@ async def server_info(request: Request) -> Response:
     return json_response(
         {
             "store_type": "SqlStore",
+            "artifact_serving_enabled": True,
             "workspaces_enabled": False,
             "trace_archival_enabled": False,
             "multipart_uploads_enabled": False,
@@ -198,6 +199,7 @@ async def server_info(request: Request) -> Response:
             "artifacts_presigned_only": False,
             "presigned_upload_run_id_supported": False,
             "presigned_upload_model_id_supported": False,
+            "model_artifact_presigned_downloads_supported": False,
             "features_enabled": {"gateway": False},
         }
     )

@@ -221,7 +221,7 @@ class Params:
             return default
         if not isinstance(value, str):
             raise _invalid(name, value, "a string is expected")
-        return value
+        return _no_nul(name, value)
 
     def req(self, name: str) -> str:
         """A required, non-empty string parameter."""
@@ -328,6 +328,13 @@ def to_float(name: str, value: object) -> float:
     raise _invalid(name, value, "a number is expected")
 
 
+def _no_nul(name: str, value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store (MLflow 3.18's rule)."""
+    if "\x00" in value:
+        raise MlflowError(f"'{name}' cannot contain NUL (0x00) characters")
+    return value
+
+
 def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]:
     """``[{"key": k, "value": v}, ...]`` (tags, params) as a dict; a missing value is ""."""
     out: dict[str, str] = {}
@@ -338,7 +345,7 @@ def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]
             raise MlflowError(f"every item of '{field}' needs a string 'key'")
         if not isinstance(value, str):
             value = str(value)
-        out[key] = value
+        out[_no_nul(f"{field}.key", key)] = _no_nul(f"{field}.value", value)
     return out
 
 
