@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+import string
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -41,6 +43,69 @@ proxy = APIRouter()
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 _BLOCK = 1 << 20
+#: Files MLflow serves as text/plain (by extension, or by name when they have none).
+_TEXT = frozenset(
+    {
+        "txt",
+        "log",
+        "err",
+        "cfg",
+        "conf",
+        "cnf",
+        "cf",
+        "ini",
+        "properties",
+        "prop",
+        "hocon",
+        "toml",
+        "yaml",
+        "yml",
+        "xml",
+        "json",
+        "js",
+        "py",
+        "py3",
+        "csv",
+        "tsv",
+        "md",
+        "rst",
+        "ipynb",
+        "MLmodel",
+        "mlproject",
+    }
+)
+_TOKEN = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
+
+
+def media_type(path: str) -> str:
+    """The Content-Type MLflow gives a downloaded artifact."""
+    name = posixpath.basename(path)
+    extension = posixpath.splitext(name)[1].lstrip(".") or name
+    if extension in _TEXT:
+        return "text/plain"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def attachment(path: str) -> dict[str, str]:
+    """The headers of a download: always an attachment (a browser must not render an
+    artifact on the server's origin), never sniffed."""
+    name = posixpath.basename(path) or "download"
+    if all(c in _TOKEN for c in name):
+        disposition = f"attachment; filename={name}"
+    elif name.isascii():
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        disposition = f'attachment; filename="{quoted}"'
+    else:
+        fallback = name.encode("ascii", "ignore").decode() or "download"
+        disposition = (
+            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        )
+    return {
+        # set as given: Starlette would add "; charset=utf-8" to a text media type
+        "Content-Type": media_type(path),
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def safe_path(path: str) -> str:
@@ -165,9 +230,8 @@ async def download(request: Request) -> Response:
         handle, info = await run_in_threadpool(_open, context(request), path)
     except Exception as exc:
         return answer_error(exc, f"the download of {path!r}")
-    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    headers = {"Content-Length": str(info.size or 0)}
-    return StreamingResponse(_blocks(handle), media_type=kind, headers=headers)
+    headers = {"Content-Length": str(info.size or 0), **attachment(path)}
+    return StreamingResponse(_blocks(handle), headers=headers)
 
 
 async def delete(request: Request) -> Response:

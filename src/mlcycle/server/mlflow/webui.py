@@ -9,7 +9,6 @@ Files stream from mlcycle's artifact store; an upload is at most 10 MB, as in ML
 from __future__ import annotations
 
 import io
-import mimetypes
 import posixpath
 from collections.abc import Iterator
 from typing import Any, BinaryIO
@@ -20,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mlcycle.errors import ArtifactNotFoundError
 from mlcycle.server.mlflow import logged_models, uris
-from mlcycle.server.mlflow.artifacts import safe_path
+from mlcycle.server.mlflow.artifacts import attachment, safe_path
 from mlcycle.server.mlflow.context import MlflowContext, context
 from mlcycle.server.mlflow.protocol import MlflowError, Params, answer_error, json_response
 from mlcycle.server.mlflow.routing import Endpoints
@@ -145,9 +144,8 @@ def _blocks(handle: BinaryIO) -> Iterator[bytes]:
 
 
 def _send(handle: BinaryIO, size: int, path: str) -> Response:
-    kind = mimetypes.guess_type(path)[0] or "text/plain"
-    headers = {"Content-Length": str(size), "X-Content-Type-Options": "nosniff"}
-    return StreamingResponse(_blocks(handle), media_type=kind, headers=headers)
+    headers = {"Content-Length": str(size), **attachment(path)}
+    return StreamingResponse(_blocks(handle), headers=headers)
 
 
 async def get_artifact(request: Request) -> Response:
