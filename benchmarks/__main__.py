@@ -22,6 +22,8 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "cli": "benchmarks.cli_start",
+    "platform": "benchmarks.platform",
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",

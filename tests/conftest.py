@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import mlcycle
+from mlcycle.backends import LocalBackend
 from mlcycle.store.sql.schema import Base
 from mlcycle.store.sql.store import SqlStore, open_store
 from tests.server.live import ServerProcess
@@ -124,6 +125,13 @@ def client(
     yield c
     mlcycle.set_client(None)
     c.close()  # closes the remote backend too
+
+
+def local_backend(client: mlcycle.Client) -> LocalBackend:
+    """The local backend behind ``client`` (a store URI), to reach its concrete services."""
+    backend = client.backend
+    assert isinstance(backend, LocalBackend), f"{client.settings.tracking_uri} is not a store"
+    return backend
 
 
 @pytest.fixture(scope="session")

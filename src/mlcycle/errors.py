@@ -9,7 +9,8 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     ├── InvalidInputError          a value breaks a rule (names the field and the rule)
     │   ├── FilterSyntaxError      a search filter that does not parse (names the position)
     │   ├── ValidationFailedError  data broke its validation rules and was refused
-    │   └── UntrustedTypesError    a saved model holds types not trusted for loading
+    │   ├── UntrustedTypesError    a saved model holds types not trusted for loading
+    │   └── CapabilityUnavailableError  the backend does not offer this capability
     ├── ConflictError              a valid request that contradicts the stored state
     │   ├── PromotionRefusedError  a model version failed its promotion gates
     │   └── ModelRetiredError      the model version was retired and serves no more
@@ -92,6 +93,16 @@ class UntrustedTypesError(InvalidInputError):
     def __init__(self, message: str, *, types: list[str], field: str | None = "trusted") -> None:
         super().__init__(message, field=field)
         self.types = types
+
+
+class CapabilityUnavailableError(InvalidInputError):
+    """The backend behind the tracking URI does not offer this capability (a server that
+    does not serve the model registry, say); the message names the capability and the
+    URI. :meth:`mlcycle.backends.Backend.supports` asks without raising."""
+
+    def __init__(self, message: str, *, capability: str = "", field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.capability = capability
 
 
 class ConflictError(MlcycleError):

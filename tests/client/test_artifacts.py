@@ -71,7 +71,7 @@ def test_figures(client: Client) -> None:
     plt.close(fig)
     assert (png.size or 0) > 1000
     assert (html.size or 0) > 100
-    with client.backend.open_artifact(run.id, "plots/line.png") as handle:
+    with client.tracking.open_artifact(run.id, "plots/line.png") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
 
 

@@ -46,7 +46,7 @@ def test_trials_run_as_ray_tasks_and_are_tracked_like_local_ones(
     states = {t.state for t in result.trials}
     assert "complete" in states
     assert states <= {"complete", "pruned", "failed"}
-    children = client.backend.child_run_ids(result.run_id)
+    children = client.tracking.child_run_ids(result.run_id)
     assert sorted(children) == sorted(t.run_id for t in result.trials)
     driver_pid = str(__import__("os").getpid())
     for t in result.trials:

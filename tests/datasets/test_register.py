@@ -18,6 +18,7 @@ import mlcycle.datasets as mds
 from mlcycle.datasets.reading import BatchStream
 from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.store.sql.store import SqlStore
+from tests.conftest import local_backend
 from tests.datasets.conftest import frame, row_counts, stored_files
 
 NOTHING = {
@@ -258,7 +259,7 @@ def test_a_failing_metadata_write_removes_the_file(
     def fail(*args: object, **kwargs: object) -> None:
         raise mlcycle.StoreError("the database went away")
 
-    monkeypatch.setattr(dclient.datasets.repository, "create_version", fail)
+    monkeypatch.setattr(local_backend(dclient).dataset_service.repository, "create_version", fail)
     with pytest.raises(mlcycle.StoreError, match="went away"):
         mds.register("churn", frame())
     _assert_nothing_stored(store, artifact_root)
@@ -278,14 +279,6 @@ def test_a_lost_file_is_written_again(dclient: mlcycle.Client, artifact_root: Pa
     assert a.load().shape == (200, 5)
 
 
-def test_datasets_need_a_store_not_a_server() -> None:
-    remote = mlcycle.Client("http://127.0.0.1:9")
-    with pytest.raises(InvalidInputError, match="local or database store"):
-        mds.register("x", frame(), client=remote)
-    with pytest.raises(InvalidInputError, match="local or database store"):
-        mds.list_datasets(client=remote)
-
-
 def test_concurrent_registrations_of_the_same_content_make_one_version(
     dclient: mlcycle.Client, artifact_root: Path, store: SqlStore
 ) -> None:
@@ -299,28 +292,9 @@ def test_concurrent_registrations_of_the_same_content_make_one_version(
     assert len(stored_files(artifact_root)) == 1
 
 
-def test_log_input_needs_a_store(client: mlcycle.Client, backend_kind: str) -> None:
-    # On a tracking server's client, runs work but cannot record dataset inputs yet.
+def test_log_input_on_every_backend(client: mlcycle.Client) -> None:
+    # A tracking server's client registers and records dataset inputs as a store's does.
     with client.start_run("churn", capture_environment=False) as run:
-        if backend_kind == "remote":
-            version = mds.DatasetVersion(
-                id="0" * 32,
-                dataset_id="0" * 32,
-                name="churn",
-                version=1,
-                digest="0" * 64,
-                storage_key="k",
-                num_rows=1,
-                num_columns=1,
-                size_bytes=1,
-                schema=(),
-                profile=mds.DatasetProfile(num_rows=1, columns=()),
-                created_at=1,
-            )
-            with pytest.raises(InvalidInputError, match="local or database store"):
-                run.log_input(version)
-        else:
-            version = mds.register("churn", frame(), client=client)
-            assert run.log_input(version).name == "churn"
-    if backend_kind != "remote":
-        assert [i.run_id for i in mds.runs_of(version, client=client)] == [run.id]
+        version = mds.register("churn", frame(), client=client)
+        assert run.log_input(version).name == "churn"
+    assert [i.run_id for i in mds.runs_of(version, client=client)] == [run.id]

@@ -15,6 +15,7 @@ import mlcycle
 from mlcycle.clock import ManualClock
 from mlcycle.deployments.resolver import RegistryResolver
 from mlcycle.deployments.service import DeploymentService
+from tests.conftest import local_backend
 from tests.registry.conftest import log_version
 
 START = 1_700_000_000_000
@@ -73,11 +74,12 @@ def make_service(
     client: mlcycle.Client, clock: ManualClock, audit: ListAudit | None = None, **kwargs: Any
 ) -> DeploymentService:
     """A deployment service over the client's store, with a manual clock."""
-    store = client.deployments.repository
+    store = local_backend(client).store.deployments
     return DeploymentService(
         store,
         RegistryResolver(
-            client.registry, load=lambda uri, trusted: mlcycle.models.load(uri, client=client)
+            local_backend(client).registry_service,
+            load=lambda uri, trusted: mlcycle.models.load(uri, client=client),
         ),
         audit=audit,
         actor=lambda: "tester",

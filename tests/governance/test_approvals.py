@@ -20,6 +20,7 @@ from mlcycle.errors import (
 from mlcycle.governance.actor import acting_as
 from mlcycle.governance.service import GovernanceService
 from mlcycle.store.sql.store import SqlStore
+from tests.conftest import local_backend
 from tests.registry.conftest import log_version
 
 
@@ -34,7 +35,7 @@ def guarded(store: SqlStore, gclient: mlcycle.Client) -> GovernanceService:
     log_version(gclient, auc=0.80)
     log_version(gclient, auc=0.85)
     gclient.registry.set_alias("churn", "champion", 1)  # before protection applies
-    gov.attach_registry(gclient.registry)
+    gov.attach_registry(local_backend(gclient).registry_service)
     return gov
 
 
@@ -134,7 +135,9 @@ def test_a_protected_deployment_needs_approvals_to_start_and_complete_a_canary(
     guarded: GovernanceService, gclient: mlcycle.Client, store: SqlStore
 ) -> None:
     service = DeploymentService(
-        store.deployments, gclient.deployments.resolver, guard=guarded.guard
+        store.deployments,
+        local_backend(gclient).deployment_service.resolver,
+        guard=guarded.guard,
     )
     service.create("churn-prod", "models:/churn/1")
     guarded.approvals.protect("deployment", "churn-prod")

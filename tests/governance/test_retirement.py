@@ -19,6 +19,7 @@ from mlcycle.entities.governance import (
 from mlcycle.errors import ConflictError, InvalidInputError, ModelRetiredError
 from mlcycle.governance.service import GovernanceService
 from mlcycle.store.sql.store import SqlStore
+from tests.conftest import local_backend
 from tests.registry.conftest import log_version
 
 DAY = 86_400_000
@@ -44,7 +45,7 @@ def test_retire_is_refused_while_a_deployment_serves_it(
     def serving(name: str, version: int) -> list[str]:
         return ["churn-prod"] if (name, version) == ("churn", 1) else []
 
-    gov.attach_registry(gclient.registry, deployments_using=serving)
+    gov.attach_registry(local_backend(gclient).registry_service, deployments_using=serving)
     with pytest.raises(ConflictError, match="active deployment\\(s\\) churn-prod serve it"):
         gov.retirement.retire("churn", 1, reason="old")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlcycle import Client
-from mlcycle.client.models import CACHE_DIR
+from mlcycle.client.loading import CACHE_DIR
 
 
 @pytest.fixture(autouse=True)

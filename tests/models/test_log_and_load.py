@@ -88,26 +88,14 @@ def test_signature_is_enforced_after_loading(client: Client, frame: pd.DataFrame
         loaded.predict(X.assign(calls="many"))
 
 
-def test_register_on_a_store_and_refused_by_a_server(
-    client: Client, backend_kind: str, frame: pd.DataFrame
-) -> None:
+def test_register_on_a_store_and_through_a_server(client: Client, frame: pd.DataFrame) -> None:
     model = churn_pipeline(frame)
-    if backend_kind != "remote":
-        with mlcycle.start_run() as run:
-            info = run.log_model(model, "model", register="churn")
-        assert isinstance(info.registered_version, mlcycle.registry.ModelVersion)
-        assert info.registered_version.version == 1
-        assert mlcycle.models.load("models:/churn/1").flavor is Flavor.SKLEARN
-        return
-    with (
-        mlcycle.start_run() as run,
-        pytest.raises(InvalidInputError, match="local or database store"),
-    ):
-        run.log_model(model, "model", register="churn")
-    # the model itself was logged and loads by its run URI
+    with mlcycle.start_run() as run:
+        info = run.log_model(model, "model", register="churn")
+    assert isinstance(info.registered_version, mlcycle.registry.ModelVersion)
+    assert info.registered_version.version == 1
+    assert mlcycle.models.load("models:/churn/1").flavor is Flavor.SKLEARN
     assert mlcycle.models.load(f"runs:/{run.id}/model").flavor is Flavor.SKLEARN
-    with pytest.raises(InvalidInputError, match="local or database store"):
-        mlcycle.models.load("models:/churn@champion")
 
 
 def test_missing_models_and_runs(client: Client, frame: pd.DataFrame) -> None:

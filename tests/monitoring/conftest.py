@@ -10,6 +10,7 @@ import pytest
 
 import mlcycle
 from mlcycle.monitoring.webhooks import RetryPolicy
+from tests.conftest import local_backend
 from tests.monitoring._receiver import Receiver
 from tests.monitoring._setup import Setup, deploy_churn
 
@@ -20,7 +21,9 @@ def mclient(store_url: str, tmp_path: Path) -> Iterator[mlcycle.Client]:
     webhook retries back off for milliseconds, not seconds."""
     c = mlcycle.Client(store_url, str(tmp_path / "artifacts"))
     mlcycle.set_client(c)
-    c.monitoring.delivery.retry = RetryPolicy(attempts=3, backoff_s=0.01, timeout_s=5.0)
+    local_backend(c).monitoring_service.delivery.retry = RetryPolicy(
+        attempts=3, backoff_s=0.01, timeout_s=5.0
+    )
     yield c
     mlcycle.set_client(None)
     c.close()

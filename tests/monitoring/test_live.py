@@ -16,6 +16,7 @@ import pytest
 import mlcycle
 import mlcycle.monitoring as mon
 from mlcycle.monitoring.webhooks import SIGNATURE_HEADER, RetryPolicy, verify
+from tests.conftest import local_backend
 from tests.models._models import FEATURES, churn_frame
 from tests.monitoring._receiver import Receiver
 from tests.monitoring._setup import DEPLOYMENT, deploy_churn, shifted
@@ -27,7 +28,7 @@ ROWS_PER_REQUEST = 20
 @pytest.fixture
 def live_client(tmp_path: Path) -> Iterator[mlcycle.Client]:
     c = mlcycle.Client(f"sqlite:///{tmp_path / 'live.db'}", str(tmp_path / "artifacts"))
-    c.monitoring.delivery.retry = RetryPolicy(attempts=3, backoff_s=0.01)
+    local_backend(c).monitoring_service.delivery.retry = RetryPolicy(attempts=3, backoff_s=0.01)
     yield c
     c.close()
 

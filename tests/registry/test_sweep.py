@@ -25,7 +25,7 @@ def test_sweep_runs_nested_trials_and_tags_the_best(rclient: mlcycle.Client) -> 
     parent = rclient.get_run(result.run_id)
     assert parent.status is mlcycle.RunStatus.FINISHED
     assert parent.tags["mlcycle.sweep.best_run_id"] == result.best_run_id
-    children = rclient.backend.child_run_ids(result.run_id)
+    children = rclient.tracking.child_run_ids(result.run_id)
     assert sorted(children) == sorted(t.run_id for t in result.trials)
     best = rclient.get_run(result.best_run_id or "")
     assert best.tags[BEST_TAG] == "true"

@@ -74,7 +74,7 @@ def test_user_code_runs_unchanged_with_an_http_uri(remote_server: ServerProcess)
     settings = Settings.from_env({"MLCYCLE_TRACKING_URI": remote_server.url})
     name = f"env-{uuid.uuid4().hex[:8]}"
     with mlcycle.Client(settings=settings) as client:
-        assert isinstance(client.backend, RemoteBackend)
+        assert isinstance(client.tracking, RemoteBackend)
         client.create_experiment(name, task="regression", primary_metric="rmse")
         with mlcycle.start_run(name, name="r1", client=client) as run:
             run.log_params({"lr": 0.1, "layers": 3})
@@ -97,7 +97,7 @@ def test_user_code_runs_unchanged_with_an_http_uri(remote_server: ServerProcess)
         assert len(client.get_metric_history(run.id, "loss", max_points=100)) <= 100
         found = client.search_runs(name, filter="metrics.rmse < 1 and params.lr = '0.1'")
         assert [r.id for r in found] == [run.id]
-        typed = client.backend.search_runs(
+        typed = client.tracking.search_runs(
             [got.experiment_id],
             parse_filter("tags.stage = 'dev' AND (metrics.loss < 1 OR params.x IS NULL)"),
             parse_order_by("metrics.loss DESC"),

@@ -77,7 +77,7 @@ def test_two_replicas_behave_as_one_server(
         for client in clients:  # every replica sees every run whole
             history = client.get_metric_history(run_id, "loss")
             assert len(history.steps) == POINTS
-        with clients[1].backend.open_artifact(run_id, "notes.txt") as handle:
+        with clients[1].tracking.open_artifact(run_id, "notes.txt") as handle:
             assert handle.read().startswith(b"written by writer")
 
     # A retried ingest is stored once, even when the retry reaches the other replica.

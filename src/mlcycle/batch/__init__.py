@@ -21,17 +21,30 @@ nor pyarrow; they load with the first prediction):
 * :mod:`mlcycle.batch.results` - :class:`BatchResult` and :class:`ModelIdentity`
 """
 
-from mlcycle.batch.executors import Executor, ThreadExecutor
-from mlcycle.batch.results import DEFAULT_CHUNK_ROWS, BatchResult, ModelIdentity
-from mlcycle.client.batch import predict
-from mlcycle.errors import PredictionFailedError
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_CHUNK_ROWS",
-    "BatchResult",
-    "Executor",
-    "ModelIdentity",
-    "PredictionFailedError",
-    "ThreadExecutor",
-    "predict",
-]
+from typing import TYPE_CHECKING
+
+from mlcycle._lazy import attach
+
+if TYPE_CHECKING:
+    from mlcycle.batch.executors import Executor as Executor
+    from mlcycle.batch.executors import ThreadExecutor as ThreadExecutor
+    from mlcycle.batch.results import DEFAULT_CHUNK_ROWS as DEFAULT_CHUNK_ROWS
+    from mlcycle.batch.results import BatchResult as BatchResult
+    from mlcycle.batch.results import ModelIdentity as ModelIdentity
+    from mlcycle.client.batch import predict as predict
+    from mlcycle.errors import PredictionFailedError as PredictionFailedError
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "BatchResult": "mlcycle.batch.results:BatchResult",
+        "DEFAULT_CHUNK_ROWS": "mlcycle.batch.results:DEFAULT_CHUNK_ROWS",
+        "Executor": "mlcycle.batch.executors:Executor",
+        "ModelIdentity": "mlcycle.batch.results:ModelIdentity",
+        "PredictionFailedError": "mlcycle.errors:PredictionFailedError",
+        "ThreadExecutor": "mlcycle.batch.executors:ThreadExecutor",
+        "predict": "mlcycle.client.batch:predict",
+    },
+)

@@ -15,61 +15,126 @@ from typing import Annotated
 import typer
 
 import mlcycle
-from mlcycle.cli import (
-    alerts,
-    approvals,
-    artifacts,
-    audit,
-    datasets,
-    db,
-    demo,
-    deployments,
-    evaluate,
-    experiments,
-    governance,
-    images,
-    models,
-    monitors,
-    predict,
-    runs,
-    serve,
-    server,
-    tokens,
-    ui,
-    users,
-)
 from mlcycle.cli.context import CliState
+from mlcycle.cli.lazy import LazyCommand, LazyGroup
+
+
+class MlcycleGroup(LazyGroup):
+    """The root command: every subcommand's module is imported when it runs, not before."""
+
+    lazy = (
+        LazyCommand(
+            "server",
+            "mlcycle.cli.server:server",
+            "Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C.",
+        ),
+        LazyCommand(
+            "serve",
+            "mlcycle.cli.serve:serve",
+            "Serve a model until stopped with Ctrl-C: POST /v2/models/NAME/infer (Open "
+            "Inference\nProtocol), POST /invocations (MLflow's formats and CSV), POST "
+            "/feedback, GET /metrics.",
+        ),
+        LazyCommand(
+            "ui",
+            "mlcycle.cli.ui:ui",
+            "Serve the web UI over the local store on http://127.0.0.1:PORT until Ctrl-C.",
+        ),
+        LazyCommand(
+            "gc",
+            "mlcycle.cli.db:gc",
+            "Remove deleted runs and experiments for good, with their artifacts; apply\n"
+            "retention to retired model versions' artifacts and to prediction logs.",
+        ),
+        LazyCommand(
+            "demo",
+            "mlcycle.cli.demo:demo",
+            "Carry one model through the whole lifecycle, on your machine, in a few minutes.",
+        ),
+        LazyCommand(
+            "evaluate",
+            "mlcycle.cli.evaluate:evaluate",
+            "Evaluate a model on a registered dataset version and print its metrics.",
+        ),
+        LazyCommand(
+            "predict",
+            "mlcycle.cli.predict:predict",
+            "Predict every row of a file or dataset with a model, into a Parquet file.",
+        ),
+        LazyCommand(
+            "experiments",
+            "mlcycle.cli.experiments:app",
+            "Create, list, show, delete and restore experiments.",
+        ),
+        LazyCommand(
+            "runs", "mlcycle.cli.runs:app", "List, show, search, compare, delete and restore runs."
+        ),
+        LazyCommand(
+            "artifacts", "mlcycle.cli.artifacts:app", "List and download the files runs stored."
+        ),
+        LazyCommand(
+            "datasets",
+            "mlcycle.cli.datasets:app",
+            "Register, list, show, profile, validate, diff and split datasets.",
+        ),
+        LazyCommand(
+            "monitors",
+            "mlcycle.cli.monitors:app",
+            "Monitor deployments: drift, data quality, performance, alerts, retraining.",
+        ),
+        LazyCommand(
+            "alerts",
+            "mlcycle.cli.alerts:app",
+            "Alerts raised by monitors: list, show, acknowledge.",
+        ),
+        LazyCommand(
+            "models",
+            "mlcycle.cli.images:MODELS",
+            "The model registry: list, show, versions, compare, alias, promote, lineage.",
+            extra=(
+                ("build-context", "mlcycle.cli.images:build_context"),
+                ("build-docker", "mlcycle.cli.images:build_docker"),
+            ),
+        ),
+        LazyCommand(
+            "deployments",
+            "mlcycle.cli.images:DEPLOYMENTS",
+            "Deployments: create, list, status, history, split, canary, shadow, rollback, serve.",
+            extra=(("build-context", "mlcycle.cli.images:deployment_build_context"),),
+        ),
+        LazyCommand("db", "mlcycle.cli.db:app", "Manage the metadata store."),
+        LazyCommand(
+            "users", "mlcycle.cli.users:app", "Users, roles and grants (for a server with --auth)."
+        ),
+        LazyCommand("tokens", "mlcycle.cli.tokens:app", "API tokens: create, list, revoke."),
+        LazyCommand(
+            "approvals",
+            "mlcycle.cli.approvals:app",
+            "Four eyes: request, approve, reject and list approvals of protected changes.",
+        ),
+        LazyCommand("audit", "mlcycle.cli.audit:app", "The audit trail: list, verify, export."),
+        LazyCommand(
+            "ui",
+            "mlcycle.cli.ui:ui",
+            "Serve the web UI over the local store on http://127.0.0.1:PORT until Ctrl-C.",
+        ),
+        LazyCommand(
+            "governance",
+            "mlcycle.cli.governance:app",
+            "Compliance bundles, protected aliases and deployments, legal holds.",
+        ),
+    )
+
 
 app = typer.Typer(
     name="mlcycle",
+    cls=MlcycleGroup,
     epilog="New here? Run `mlcycle demo` for a tour.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(experiments.app)
-app.add_typer(runs.app)
-app.add_typer(artifacts.app)
-app.add_typer(datasets.app)
-app.add_typer(monitors.app)
-app.add_typer(alerts.app)
-app.add_typer(models.app)
-app.add_typer(deployments.app)
-app.add_typer(db.app)
-app.add_typer(users.app)
-app.add_typer(tokens.app)
-app.add_typer(approvals.app)
-app.add_typer(audit.app)
-app.add_typer(governance.app)
-server.register(app)
-images.register(models.app, deployments.app)
-serve.register(app)
-ui.register(app)
-app.command("gc")(db.gc)
-app.command("demo")(demo.demo)
-app.command("evaluate")(evaluate.evaluate)
-app.command("predict")(predict.predict)
 
 # The error table: exception classes that are the user's (or the environment's) problem.
 USER_ERRORS: tuple[type[Exception], ...] = (mlcycle.MlcycleError, OSError)

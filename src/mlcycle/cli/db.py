@@ -9,7 +9,7 @@ from rich.console import Console
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
-from mlcycle.governance.retirement import RetentionReport
+from mlcycle.entities.governance import RetentionReport
 
 app = typer.Typer(name="db", help="Manage the metadata store.", no_args_is_help=True)
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mlcycle.cli import deployments as deployments_cli
+from mlcycle.cli import models as models_cli
 from mlcycle.cli import output
 from mlcycle.cli.context import client
 
@@ -251,3 +253,10 @@ def register(models: typer.Typer, deployments: typer.Typer) -> None:
     models.command("build-context")(build_context)
     models.command("build-docker")(build_docker)
     deployments.command("build-context")(deployment_build_context)
+
+
+#: ``mlcycle models`` and ``mlcycle deployments`` with the image commands, as the root's
+#: lazy table loads them (importing this module adds the commands once).
+MODELS = models_cli.app
+DEPLOYMENTS = deployments_cli.app
+register(MODELS, DEPLOYMENTS)

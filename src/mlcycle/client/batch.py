@@ -203,10 +203,10 @@ def _check_not_in_input(input: InputRef, output: str | os.PathLike[str]) -> None
 def _dataset_source(version: DatasetVersion, client: Client) -> ChunkSource:
     from mlcycle.batch.sources import ParquetSource, StreamSource
 
-    service = client.datasets
     fingerprint = {"dataset": version.name, "version": version.version, "digest": version.digest}
     description = f"dataset {version.ref}"
-    local = service.files.local_path(version.storage_key)
+    files = client.backend.artifacts
+    local = None if files is None else files.local_path(version.storage_key)
     if local is not None and local.is_file():
         return ParquetSource(local, fingerprint=fingerprint, description=description)
-    return StreamSource(service.stream(version), fingerprint, description=description)
+    return StreamSource(client.datasets.stream(version), fingerprint, description=description)

@@ -1,16 +1,15 @@
-"""``mlcycle.Client``: the public Python API over a local store (or, later, a server)."""
+"""``mlcycle.Client``: the public Python API, a facade over a backend (a store or a server)."""
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from mlcycle.artifacts import LocalArtifactStore, S3ArtifactStore, open_artifact_store
-from mlcycle.client.registry import register_model, version_scorer
+from mlcycle.backends import Backend, Hooks, open_backend
+from mlcycle.client.loading import load_model
+from mlcycle.client.registry import ClientRegistrar, version_scorer
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities import (
@@ -24,36 +23,41 @@ from mlcycle.entities import (
     Task,
 )
 from mlcycle.errors import InvalidInputError, NotFoundError
-from mlcycle.governance.audit import StoreAuditSink
-from mlcycle.ports.backend import TrackingBackend
-from mlcycle.remote import RemoteBackend
+from mlcycle.ports.api import (
+    DatasetsAPI,
+    DeploymentsAPI,
+    GovernanceAPI,
+    MonitoringAPI,
+    RegistryAPI,
+    TrackingAPI,
+)
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
-from mlcycle.store.sql.store import SqlStore, open_store
+from mlcycle.store.sql.store import open_store
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
-from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService, make_problem
+from mlcycle.tracking.service import DEFAULT_EXPERIMENT, make_problem
 from mlcycle.tracking.system_metrics import SystemMetricsMonitor
 from mlcycle.tracking.writer import BackgroundWriter
 
-if TYPE_CHECKING:
-    from mlcycle.client.governance import GovernanceClient
-    from mlcycle.datasets.service import DatasetService
-    from mlcycle.deployments.service import DeploymentService
-    from mlcycle.monitoring.service import MonitorService
-    from mlcycle.registry.service import RegistryService
-
 
 class Client:
-    """Read and write experiments, runs, metrics and artifacts.
+    """Experiments, runs, metrics and artifacts, and every stage's API, over one backend.
 
     >>> import mlcycle
     >>> client = mlcycle.Client()  # MLCYCLE_TRACKING_URI, default ./.mlcycle/mlcycle.db
     >>> runs = client.search_runs(["churn"], filter="metrics.auc > 0.8",
     ...                           order_by=["metrics.auc DESC"])  # doctest: +SKIP
     >>> runs.to_pandas()  # doctest: +SKIP
+    >>> client.registry.list_models()  # doctest: +SKIP
 
-    The constructor does no I/O; the store is opened (and created when new) on first use.
+    The client is a facade over a :class:`~mlcycle.backends.Backend`: the one opened for
+    the settings' tracking URI (a store, or a server), or the one given as ``backend``
+    (a bare tracking API, such as a :class:`~mlcycle.remote.RemoteBackend`, offers
+    tracking only). A capability the backend does not offer is refused by the backend
+    with CapabilityUnavailableError.
+
+    The constructor does no I/O; the backend is opened (a new store created) on first use.
     """
 
     def __init__(
@@ -62,184 +66,69 @@ class Client:
         artifact_uri: str | None = None,
         *,
         settings: Settings | None = None,
-        backend: TrackingBackend | None = None,
+        backend: Backend | TrackingAPI | None = None,
     ) -> None:
         base = settings or Settings.from_env()
         self.settings = base.with_overrides(tracking_uri=tracking_uri, artifact_uri=artifact_uri)
-        self._backend = backend
-        self._service: TrackingService | None = None
-        self._remote: RemoteBackend | None = None
-        self._datasets: DatasetService | None = None
-        self._registry: RegistryService | None = None
-        self._deployments: DeploymentService | None = None
-        self._monitoring: MonitorService | None = None
-        self._governance: GovernanceClient | None = None
+        if backend is None or isinstance(backend, Backend):
+            self._backend = backend
+        else:
+            self._backend = Backend(tracking=backend, where="this client's tracking backend")
+        self._owns_backend = backend is None
         self._lock = threading.Lock()
         self._writer = BackgroundWriter()
 
     @property
-    def backend(self) -> TrackingBackend:
-        """The tracking backend, built on first use: a tracking server's HTTP API for an
-        http(s) tracking URI, else the local service over the store."""
+    def backend(self) -> Backend:
+        """The backend, opened on first use: a tracking server's for an http(s) tracking
+        URI, else the local one over the store (:func:`mlcycle.backends.open_backend`)."""
         if self._backend is None:
             with self._lock:
                 if self._backend is None:
-                    if self.settings.is_remote:
-                        remote = RemoteBackend(
-                            self.settings.tracking_uri, token=self.settings.token
-                        )
-                        weakref.finalize(self, remote.close)  # its connections go with the client
-                        self._remote = remote
-                        self._backend = remote
-                        return remote
-                    store = open_store(self.settings.tracking_uri)
-                    self._service = TrackingService(
-                        store,
-                        open_artifact_store(self.settings.artifact_uri),
-                        audit=StoreAuditSink(store.governance),  # every change, audited
+                    hooks = Hooks(
+                        load_model=lambda uri, trusted: load_model(self, uri, list(trusted)),
+                        score=version_scorer(self),
+                        retrain_client=self,
                     )
-                    self._backend = self._service
+                    self._backend = open_backend(self.settings, hooks=hooks)
         return self._backend
 
     @property
-    def datasets(self) -> DatasetService:
-        """The dataset service over this client's store and artifact folder, built on first
-        use (``mlcycle.datasets`` calls it). Needs a local or database store."""
-        if self._datasets is None:
-            if self.settings.is_remote:
-                raise InvalidInputError(
-                    "datasets need a local or database store (sqlite:/// or postgresql://) "
-                    "for now; a tracking server does not serve them yet",
-                    field="tracking_uri",
-                )
-            self.backend  # noqa: B018 - opens the store of the tracking service
-            service = self._service
-            if (
-                service is None
-                or not isinstance(service.store, SqlStore)
-                or not isinstance(service.artifact_store, LocalArtifactStore | S3ArtifactStore)
-            ):
-                raise InvalidInputError(
-                    "datasets need a client built from a store URI, not a custom backend",
-                    field="backend",
-                )
-            # Deferred: the dataset service loads pandas and pyarrow (most of a second),
-            # which `import mlcycle` and the command line do not pay for until first use.
-            from mlcycle.datasets.service import DatasetService
-
-            self._datasets = DatasetService(
-                service.store.datasets, service.artifact_store, audit=service.audit
-            )
-        return self._datasets
+    def tracking(self) -> TrackingAPI:
+        """Experiments, runs, metrics and artifacts (the backend's tracking API)."""
+        return self.backend.tracking
 
     @property
-    def registry(self) -> RegistryService:
-        """The model registry over this client's store, built on first use
-        (``mlcycle.registry`` calls it). Needs a local or database store."""
-        if self._registry is None:
-            if self.settings.is_remote:
-                raise InvalidInputError(
-                    "the model registry needs a local or database store (sqlite:/// or "
-                    "postgresql://) for now; a tracking server does not serve it yet",
-                    field="tracking_uri",
-                )
-            self.backend  # noqa: B018 - opens the store of the tracking service
-            service = self._service
-            if service is None or not isinstance(service.store, SqlStore):
-                raise InvalidInputError(
-                    "the model registry needs a client built from a store URI, not a custom "
-                    "backend",
-                    field="backend",
-                )
-            # Deferred: mlcycle.registry's namespace re-exports the client layer's registry
-            # functions, so its service can only be imported once this module is complete.
-            from mlcycle.registry.service import RegistryService
-
-            store = service.store
-            self._registry = RegistryService(
-                store.registry,
-                service,
-                run_inputs=store.datasets.run_inputs,
-                score=version_scorer(self),
-                audit=service.audit,
-            )
-        return self._registry
+    def datasets(self) -> DatasetsAPI:
+        """The datasets API (``mlcycle.datasets`` calls it)."""
+        return self.backend.datasets
 
     @property
-    def deployments(self) -> DeploymentService:
-        """The deployment service over this client's store, built on first use
-        (``mlcycle.deployments`` calls it). Needs a local or database store."""
-        if self._deployments is None:
-            registry = self.registry  # refuses a tracking server's URI or a custom backend
-            service = self._service
-            assert service is not None
-            assert isinstance(service.store, SqlStore)
-            # Deferred like the registry's: mlcycle.deployments' namespace re-exports the
-            # client layer's functions, and loading a model needs mlcycle.client.models.
-            from mlcycle.client.models import load
-            from mlcycle.deployments.resolver import RegistryResolver
-            from mlcycle.deployments.service import DeploymentService
-            from mlcycle.governance.actor import current_actor
-
-            def load_model(uri: str, trusted: Sequence[str]) -> object:
-                return load(uri, trusted=list(trusted) or None, client=self)
-
-            self._deployments = DeploymentService(
-                service.store.deployments,
-                RegistryResolver(registry, load=load_model),
-                actor=current_actor,
-                audit=service.audit,
-            )
-        return self._deployments
+    def registry(self) -> RegistryAPI:
+        """The model registry (``mlcycle.registry`` calls it)."""
+        return self.backend.registry
 
     @property
-    def monitoring(self) -> MonitorService:
-        """Monitors on this client's deployments, their results, alerts and retraining
-        triggers, built on first use (``mlcycle.monitoring`` calls it). Needs a local or
-        database store."""
-        if self._monitoring is None:
-            self.deployments  # noqa: B018 - refuses a server URI; opens the store
-            service = self._service
-            assert service is not None
-            assert isinstance(service.store, SqlStore)
-            # Deferred: the service loads pandas and SciPy, which `import mlcycle` does not
-            # pay for.
-            from mlcycle.client.monitored import ClientDeployments
-            from mlcycle.monitoring.service import MonitorService
-            from mlcycle.monitoring.webhooks import HttpPoster
-
-            self._monitoring = MonitorService(
-                service.store.monitoring,
-                ClientDeployments(self),
-                self.registry,
-                self.datasets,
-                poster=HttpPoster(),
-                audit=service.audit,
-                retrain_env={
-                    "MLCYCLE_TRACKING_URI": self.settings.tracking_uri,
-                    "MLCYCLE_ARTIFACT_URI": self.settings.artifact_uri,
-                },
-                retrain_client=self,
-            )
-        return self._monitoring
+    def deployments(self) -> DeploymentsAPI:
+        """Deployments, rollouts and feedback (``mlcycle.deployments`` calls it)."""
+        return self.backend.deployments
 
     @property
-    def governance(self) -> GovernanceClient:
-        """Users, tokens, approvals, the audit trail, model cards, retirement: over this
-        client's store, or a tracking server's governance API (``mlcycle.governance``)."""
-        if self._governance is None:
-            from mlcycle.client.governance import governance_for  # imports the registry
+    def monitoring(self) -> MonitoringAPI:
+        """Monitors, their results, alerts and retraining (``mlcycle.monitoring``)."""
+        return self.backend.monitoring
 
-            self._governance = governance_for(self)
-        return self._governance
+    @property
+    def governance(self) -> GovernanceAPI:
+        """Users, tokens, approvals, the audit trail, model cards, retirement."""
+        return self.backend.governance
 
     def close(self) -> None:
-        """Write pending metrics and release the store's (or the server's) connections."""
+        """Write pending metrics and release the store's (or the server's) connections
+        (a backend given to the constructor stays open: its owner closes it)."""
         self._writer.drain_all()
-        if self._remote is not None:
-            self._remote.close()
-        if self._service is not None:
-            self._service.store.close()
+        if self._owns_backend and self._backend is not None:
+            self._backend.close()
 
     def __enter__(self) -> Client:
         return self
@@ -273,27 +162,27 @@ class Client:
             direction=direction,
             threshold=threshold,
         )
-        return self.backend.create_experiment(
+        return self.tracking.create_experiment(
             name, problem=problem, description=description, tags=tags
         )
 
     def get_experiment(self, name_or_id: str) -> Experiment:
         """An experiment by name, or by ID. Raises NotFoundError naming it."""
-        found = self.backend.find_experiment(name_or_id)
+        found = self.tracking.find_experiment(name_or_id)
         if found is not None:
             return found
         try:
-            return self.backend.get_experiment(name_or_id)
+            return self.tracking.get_experiment(name_or_id)
         except NotFoundError:
             raise NotFoundError(
                 f"no experiment with name or ID {name_or_id!r}", field="experiment"
             ) from None
 
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
-        return self.backend.list_experiments(include_deleted=include_deleted)
+        return self.tracking.list_experiments(include_deleted=include_deleted)
 
     def rename_experiment(self, name_or_id: str, new_name: str) -> Experiment:
-        return self.backend.update_experiment(self.get_experiment(name_or_id).id, name=new_name)
+        return self.tracking.update_experiment(self.get_experiment(name_or_id).id, name=new_name)
 
     def update_experiment(
         self,
@@ -303,17 +192,17 @@ class Client:
         problem: Problem | None = None,
     ) -> Experiment:
         exp = self.get_experiment(name_or_id)
-        return self.backend.update_experiment(exp.id, description=description, problem=problem)
+        return self.tracking.update_experiment(exp.id, description=description, problem=problem)
 
     def set_experiment_tags(self, name_or_id: str, tags: Mapping[str, str]) -> None:
-        self.backend.set_experiment_tags(self.get_experiment(name_or_id).id, tags)
+        self.tracking.set_experiment_tags(self.get_experiment(name_or_id).id, tags)
 
     def delete_experiment(self, name_or_id: str) -> Experiment:
         """Soft-delete: hidden from listings and search until restored or collected by gc."""
-        return self.backend.delete_experiment(self.get_experiment(name_or_id).id)
+        return self.tracking.delete_experiment(self.get_experiment(name_or_id).id)
 
     def restore_experiment(self, name_or_id: str) -> Experiment:
-        return self.backend.restore_experiment(self.get_experiment(name_or_id).id)
+        return self.tracking.restore_experiment(self.get_experiment(name_or_id).id)
 
     def _experiment_ids(self, names_or_ids: Sequence[str] | str) -> list[str]:
         items = [names_or_ids] if isinstance(names_or_ids, str) else list(names_or_ids)
@@ -342,18 +231,16 @@ class Client:
         exp_id = self._resolve_run_experiment(experiment, parent_id)
         all_tags = environment_tags() if capture_environment else {}
         all_tags.update(tags or {})
-        run = self.backend.create_run(
+        run = self.tracking.create_run(
             exp_id, name=name, tags=all_tags, parent_id=parent_id, description=description
         )
         active = ActiveRun(
-            self.backend,
+            self.tracking,
             run,
             self._writer,
             on_end=on_end,
             inputs=lambda: self.datasets,
-            register_model=lambda name, run_id, path: register_model(
-                self, name, run_id=run_id, artifact_path=path
-            ),
+            register_model=ClientRegistrar(self),
         )
         if capture_environment:
             try:
@@ -372,19 +259,19 @@ class Client:
             return experiment.id
         if experiment is None:
             if parent_id is not None:
-                return self.backend.get_run(parent_id).experiment_id
+                return self.tracking.get_run(parent_id).experiment_id
             experiment = DEFAULT_EXPERIMENT
-        found = self.backend.find_experiment(experiment)
+        found = self.tracking.find_experiment(experiment)
         if found is not None:
-            return self.backend.get_or_create_experiment(found.name).id
+            return self.tracking.get_or_create_experiment(found.name).id
         try:
-            return self.backend.get_experiment(experiment).id
+            return self.tracking.get_experiment(experiment).id
         except NotFoundError:
-            return self.backend.get_or_create_experiment(experiment).id
+            return self.tracking.get_or_create_experiment(experiment).id
 
     def get_run(self, run_id: str) -> Run:
         """A run with its params, latest metrics and tags. Raises NotFoundError."""
-        return self.backend.get_run(run_id)
+        return self.tracking.get_run(run_id)
 
     def search_runs(
         self,
@@ -404,7 +291,7 @@ class Client:
         NOT and parentheses. ``order_by`` items look like ``"metrics.m2 DESC"``. The result
         is a list of runs with ``next_page_token`` and ``to_pandas()``.
         """
-        page = self.backend.search_runs(
+        page = self.tracking.search_runs(
             self._experiment_ids(experiment_names_or_ids),
             filter,
             order_by,
@@ -422,7 +309,7 @@ class Client:
         With ``max_points`` the series is downsampled for charts, keeping each bucket's
         minimum and maximum.
         """
-        return self.backend.get_metric_history(run_id, key, max_points=max_points)
+        return self.tracking.get_metric_history(run_id, key, max_points=max_points)
 
     def compare_runs(self, run_ids: Sequence[str], *, all_keys: bool = False) -> RunComparison:
         """Params and metrics of the runs side by side (those that differ, by default)."""
@@ -437,20 +324,20 @@ class Client:
         return comparison
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        self.backend.set_tags(run_id, tags)
+        self.tracking.set_tags(run_id, tags)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run and its child runs."""
-        self.backend.delete_runs([run_id, *self._descendants(run_id)])
+        self.tracking.delete_runs([run_id, *self._descendants(run_id)])
 
     def restore_run(self, run_id: str) -> None:
-        self.backend.restore_runs([run_id, *self._descendants(run_id)])
+        self.tracking.restore_runs([run_id, *self._descendants(run_id)])
 
     def _descendants(self, run_id: str) -> list[str]:
         found: list[str] = []
         frontier = [run_id]
         while frontier:
-            children = [c for r in frontier for c in self.backend.child_run_ids(r)]
+            children = [c for r in frontier for c in self.tracking.child_run_ids(r)]
             found.extend(children)
             frontier = children
         return found
@@ -459,7 +346,7 @@ class Client:
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]:
         """The run's files (under ``path``) with size and sha256."""
-        return self.backend.list_artifacts(run_id, path)
+        return self.tracking.list_artifacts(run_id, path)
 
     def download_artifacts(self, run_id: str, path: str = "", dest: str | Path = ".") -> Path:
         """Copy one artifact, or every artifact under a folder path, into ``dest``.
@@ -471,14 +358,14 @@ class Client:
         clean = path.strip("/")
         exact = [f for f in files if f.path == clean]
         if exact:
-            return self.backend.download_artifact(run_id, clean, dest / Path(clean).name)
+            return self.tracking.download_artifact(run_id, clean, dest / Path(clean).name)
         if not files:
             where = f" at {path!r}" if clean else ""
             raise NotFoundError(f"run {run_id} has no artifacts{where}", field="path")
         root = dest / Path(clean).name if clean else dest
         base = clean + "/" if clean else ""
         for f in files:
-            self.backend.download_artifact(run_id, f.path, root / f.path[len(base) :])
+            self.tracking.download_artifact(run_id, f.path, root / f.path[len(base) :])
         return root
 
     # -- maintenance ---------------------------------------------------------------------
@@ -492,7 +379,7 @@ class Client:
             ms = int(older_than.total_seconds() * 1000)
         else:
             ms = int(older_than)
-        return self.backend.collect_garbage(ms)
+        return self.tracking.collect_garbage(ms)
 
     def upgrade_store(self) -> tuple[str | None, str]:
         """Migrate the store to the schema of this mlcycle version (``mlcycle db upgrade``).

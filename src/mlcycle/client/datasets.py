@@ -34,6 +34,7 @@ from mlcycle.entities import (
     ValidationReport,
 )
 from mlcycle.errors import InvalidInputError
+from mlcycle.ports.api import DatasetsAPI
 from mlcycle.tracking.run import ActiveRun
 
 if TYPE_CHECKING:
@@ -42,16 +43,16 @@ if TYPE_CHECKING:
     from mlcycle.datasets._strategies import Strategy
     from mlcycle.datasets.diff import ProfileDiff
     from mlcycle.datasets.reading import DataLike
-    from mlcycle.datasets.service import DatasetService, RulesLike
+    from mlcycle.datasets.service import RulesLike
 
 DatasetRef = DatasetVersion | str
 
 
-def _service(client: Client | None) -> DatasetService:
+def _service(client: Client | None) -> DatasetsAPI:
     return (client or get_client()).datasets
 
 
-def _resolve(service: DatasetService, dataset: DatasetRef) -> DatasetVersion:
+def _resolve(service: DatasetsAPI, dataset: DatasetRef) -> DatasetVersion:
     if isinstance(dataset, DatasetVersion):
         return dataset
     if isinstance(dataset, str):
@@ -312,7 +313,8 @@ def diff_versions(old: DatasetRef, new: DatasetRef, *, client: Client | None = N
     {'added_columns': ['region'], 'removed_columns': [], 'type_changes': []}
     """
     service = _service(client)
-    return service.diff(_resolve(service, old), _resolve(service, new))
+    found: ProfileDiff = service.diff(_resolve(service, old), _resolve(service, new))
+    return found
 
 
 # -- cleaning ------------------------------------------------------------------------------

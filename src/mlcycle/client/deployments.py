@@ -1,8 +1,8 @@
 """The public deployments API, re-exported as :mod:`mlcycle.deployments`.
 
 Every function works on the default client (``mlcycle.get_client()``) unless ``client=``
-is given; deployments need a local or database store (a tracking server does not serve
-them yet).
+is given; it calls the client's deployments API (``client.deployments``), which a backend
+that does not offer it refuses with CapabilityUnavailableError.
 
     >>> import mlcycle
     >>> mlcycle.deployments.create("churn", "models:/churn@champion")  # doctest: +SKIP
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from mlcycle.client.client import Client
 from mlcycle.client.fluent import get_client
 from mlcycle.deployments.feedback_items import FeedbackItem
-from mlcycle.deployments.service import DeploymentService
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.deployment_state import DeploymentState, FeedbackResult
 from mlcycle.entities.deployments import Deployment, DeploymentEvent, ServingOptions
 from mlcycle.errors import InvalidInputError
+from mlcycle.ports.api import DeploymentsAPI
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Moment = datetime | int | float | None
 
 
-def _service(client: Client | None) -> DeploymentService:
+def _service(client: Client | None) -> DeploymentsAPI:
     return (client or get_client()).deployments
 
 

@@ -83,7 +83,7 @@ def evaluate(
         model = model_or_uri
         model_uri = getattr(model, "uri", None)
     if (target is None or task is None) and target_run is not None:
-        problem = (client or get_client()).backend.get_experiment(target_run.experiment_id).problem
+        problem = (client or get_client()).tracking.get_experiment(target_run.experiment_id).problem
         target = target if target is not None else problem.target
         if task is None and problem.task is not Task.OTHER:
             task = problem.task

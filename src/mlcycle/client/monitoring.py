@@ -22,14 +22,13 @@ from mlcycle.client.client import Client
 from mlcycle.client.fluent import get_client
 from mlcycle.entities.monitoring import Alert, AlertRule, Monitor, MonitorResult, RetrainRun
 from mlcycle.monitoring.monitor_page import render_monitor_page
+from mlcycle.ports.api import MonitoringAPI
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlcycle.monitoring.service import MonitorService
 
-
-def _service(client: Client | None) -> MonitorService:
+def _service(client: Client | None) -> MonitoringAPI:
     return (client or get_client()).monitoring
 
 

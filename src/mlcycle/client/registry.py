@@ -1,10 +1,7 @@
 """The client's door to the model registry, used by ``models:/`` URIs and
-``run.log_model(register=...)``.
-
-:func:`model_registry` is the registry service of a client over a local or database store
-(:attr:`mlcycle.Client.registry`); for a tracking server it raises InvalidInputError, since
-the server does not serve the registry yet. The public registry API is
-:mod:`mlcycle.client.registry_api`, re-exported as :mod:`mlcycle.registry`.
+``run.log_model(register=...)``: the registry API of the client's backend, refused by the
+backend (CapabilityUnavailableError) where it does not offer one. The public registry API
+is :mod:`mlcycle.client.registry_api`, re-exported as :mod:`mlcycle.registry`.
 """
 
 from __future__ import annotations
@@ -14,44 +11,37 @@ from typing import TYPE_CHECKING
 
 from mlcycle.entities import ModelVersion, RunInput
 from mlcycle.entities.models import ModelSource
-from mlcycle.errors import InvalidInputError, MlcycleError
-from mlcycle.ports.registry import ModelRegistry
+from mlcycle.errors import MlcycleError
+from mlcycle.registry.service import TrustedScorer, check_name
 
 if TYPE_CHECKING:
     from mlcycle.client.client import Client
-    from mlcycle.registry.service import TrustedScorer
 
 
-def model_registry(client: Client) -> ModelRegistry | None:
-    """The model registry behind ``client`` (None: not available)."""
-    return client.registry
+class ClientRegistrar:
+    """How runs of ``client`` register the models they log (the
+    :class:`~mlcycle.tracking.run.ModelRegistrar` of ``log_model(register=...)``)."""
 
+    def __init__(self, client: Client) -> None:
+        self._client = client
 
-def register_model(client: Client, name: str, *, run_id: str, artifact_path: str) -> object:
-    """Register the model logged at ``runs:/<run_id>/<artifact_path>`` as the next version
-    of the registered model ``name``; returns the new version."""
-    registry = model_registry(client)
-    if registry is None:
-        raise InvalidInputError(
-            f"cannot register the model as {name!r}: model registry not available yet "
-            f"(the model is logged at runs:/{run_id}/{artifact_path})",
-            field="register",
-        )
-    return registry.register(name, ModelSource(run_id, artifact_path))
+    def check(self, name: str) -> None:
+        """Refuse before the model is uploaded: a backend without a registry
+        (CapabilityUnavailableError), or a name the registry refuses."""
+        self._client.registry  # noqa: B018 - the backend refuses a registry it lacks
+        check_name(name)
+
+    def register(self, name: str, run_id: str, artifact_path: str) -> ModelVersion:
+        """Register the model logged at ``runs:/<run_id>/<artifact_path>`` as the next
+        version of the registered model ``name``; returns the new version."""
+        return self._client.registry.register(name, ModelSource(run_id, artifact_path))
 
 
 def resolve_registered_model(
     client: Client, name: str, *, version: int | None = None, alias: str | None = None
 ) -> ModelSource:
     """The logged model behind ``models:/<name>/<version>`` or ``models:/<name>@<alias>``."""
-    registry = model_registry(client)
-    if registry is None:
-        raise InvalidInputError(
-            f"cannot resolve the registered model {name!r}: model registry not available "
-            "yet; load the model by its run URI, runs:/<run_id>/<artifact_path>",
-            field="uri",
-        )
-    return registry.resolve(name, version=version, alias=alias)
+    return client.registry.resolve(name, version=version, alias=alias)
 
 
 def version_scorer(client: Client) -> TrustedScorer:

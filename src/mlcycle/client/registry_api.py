@@ -1,8 +1,8 @@
 """The public model registry API, re-exported as :mod:`mlcycle.registry`.
 
 Every function works on the default client (``mlcycle.get_client()``) unless ``client=``
-is given; the registry needs a local or database store (a tracking server does not serve
-it yet).
+is given; it calls the client's registry API (``client.registry``), which a backend that
+does not offer it refuses with CapabilityUnavailableError.
 
     >>> import mlcycle
     >>> with mlcycle.start_run(experiment="churn") as run:  # doctest: +SKIP
@@ -31,11 +31,11 @@ from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError
 from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.uris import RunModelUri, parse_model_uri
+from mlcycle.ports.api import RegistryAPI
 from mlcycle.registry.gates import GateLike
-from mlcycle.registry.service import RegistryService
 
 
-def _registry(client: Client | None) -> RegistryService:
+def _registry(client: Client | None) -> RegistryAPI:
     return (client or get_client()).registry
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlcycle
-from mlcycle.client.models import model_directory
+from mlcycle.client.loading import model_directory
 from mlcycle.containers.code import ModelCode, copy_code, model_code
 from mlcycle.containers.dockerfile import (
     DOCKERIGNORE,

@@ -10,10 +10,11 @@ import uvicorn
 
 from mlcycle.containers.source import ContextRouteSource
 from mlcycle.containers.spec import MODEL_DIR, ContextSpec, verify_files
+from mlcycle.edges import log_config
+from mlcycle.errors import InvalidInputError
 from mlcycle.serving.app import ServingApp
 from mlcycle.serving.config import ServingConfig
 from mlcycle.serving.runtime import Runtime
-from mlcycle.serving.serve import log_config
 from mlcycle.settings import Settings
 
 
@@ -40,6 +41,13 @@ def serve_context(
     before listening, so a model that cannot serve fails here."""
     spec = prepare(root)
     settings = settings or Settings.from_env()
+    if "://" in settings.artifact_uri and not settings.artifact_uri.startswith("file://"):
+        # the prediction log's writer takes local folders only, so far
+        raise InvalidInputError(
+            f"the prediction log goes to a local folder or file:// URI, not "
+            f"{settings.artifact_uri!r}: mount a volume and point MLCYCLE_ARTIFACT_URI at it",
+            field="artifact_uri",
+        )
     config = ServingConfig(trusted=spec.trusted, log_level=log_level)
     source = ContextRouteSource(root, spec, artifact_root=settings.artifact_uri)
     runtime = Runtime(source, artifact_root=settings.artifact_uri, config=config)
@@ -48,7 +56,7 @@ def serve_context(
     options: dict[str, Any] = {
         "host": host,
         "port": spec.port if port is None else port,
-        "log_config": log_config(config.log_level),
+        "log_config": log_config(config.log_level, "mlcycle.serving"),
         "access_log": False,
         "timeout_graceful_shutdown": config.graceful_shutdown_s,
         "server_header": False,

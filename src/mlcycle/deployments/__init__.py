@@ -28,66 +28,73 @@ The stage's logic lives in submodules:
 * :mod:`mlcycle.deployments.prediction_logs` - the prediction log's writer and reader
 """
 
-from mlcycle.client.deployments import (
-    canary,
-    create,
-    delete,
-    feedback,
-    get,
-    history,
-    list_deployments,
-    prediction_log,
-    record_feedback,
-    rollback,
-    shadow,
-    split,
-    status,
-)
-from mlcycle.client.deployments import list_deployments as list
-from mlcycle.entities import (
-    Arm,
-    ArmRole,
-    ArmStats,
-    CanaryPolicy,
-    CanaryProgress,
-    Deployment,
-    DeploymentEvent,
-    DeploymentState,
-    DeploymentStatus,
-    Feedback,
-    FeedbackResult,
-    ResolvedArm,
-    ServingOptions,
-    Strategy,
-)
+from __future__ import annotations
 
-__all__ = [
-    "Arm",
-    "ArmRole",
-    "ArmStats",
-    "CanaryPolicy",
-    "CanaryProgress",
-    "Deployment",
-    "DeploymentEvent",
-    "DeploymentState",
-    "DeploymentStatus",
-    "Feedback",
-    "FeedbackResult",
-    "ResolvedArm",
-    "ServingOptions",
-    "Strategy",
-    "canary",
-    "create",
-    "delete",
-    "feedback",
-    "get",
-    "history",
-    "list",
-    "list_deployments",
-    "prediction_log",
-    "record_feedback",
-    "rollback",
-    "shadow",
-    "split",
-    "status",
-]
+from typing import TYPE_CHECKING
+
+from mlcycle._lazy import attach
+
+if TYPE_CHECKING:
+    from mlcycle.client.deployments import canary as canary
+    from mlcycle.client.deployments import create as create
+    from mlcycle.client.deployments import delete as delete
+    from mlcycle.client.deployments import feedback as feedback
+    from mlcycle.client.deployments import get as get
+    from mlcycle.client.deployments import history as history
+    from mlcycle.client.deployments import list_deployments as list_deployments
+    from mlcycle.client.deployments import prediction_log as prediction_log
+    from mlcycle.client.deployments import record_feedback as record_feedback
+    from mlcycle.client.deployments import rollback as rollback
+    from mlcycle.client.deployments import shadow as shadow
+    from mlcycle.client.deployments import split as split
+    from mlcycle.client.deployments import status as status
+    from mlcycle.entities import Arm as Arm
+    from mlcycle.entities import ArmRole as ArmRole
+    from mlcycle.entities import ArmStats as ArmStats
+    from mlcycle.entities import CanaryPolicy as CanaryPolicy
+    from mlcycle.entities import CanaryProgress as CanaryProgress
+    from mlcycle.entities import Deployment as Deployment
+    from mlcycle.entities import DeploymentEvent as DeploymentEvent
+    from mlcycle.entities import DeploymentState as DeploymentState
+    from mlcycle.entities import DeploymentStatus as DeploymentStatus
+    from mlcycle.entities import Feedback as Feedback
+    from mlcycle.entities import FeedbackResult as FeedbackResult
+    from mlcycle.entities import ResolvedArm as ResolvedArm
+    from mlcycle.entities import ServingOptions as ServingOptions
+    from mlcycle.entities import Strategy as Strategy
+
+    list = list_deployments
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "Arm": "mlcycle.entities:Arm",
+        "ArmRole": "mlcycle.entities:ArmRole",
+        "ArmStats": "mlcycle.entities:ArmStats",
+        "CanaryPolicy": "mlcycle.entities:CanaryPolicy",
+        "CanaryProgress": "mlcycle.entities:CanaryProgress",
+        "Deployment": "mlcycle.entities:Deployment",
+        "DeploymentEvent": "mlcycle.entities:DeploymentEvent",
+        "DeploymentState": "mlcycle.entities:DeploymentState",
+        "DeploymentStatus": "mlcycle.entities:DeploymentStatus",
+        "Feedback": "mlcycle.entities:Feedback",
+        "FeedbackResult": "mlcycle.entities:FeedbackResult",
+        "ResolvedArm": "mlcycle.entities:ResolvedArm",
+        "ServingOptions": "mlcycle.entities:ServingOptions",
+        "Strategy": "mlcycle.entities:Strategy",
+        "canary": "mlcycle.client.deployments:canary",
+        "create": "mlcycle.client.deployments:create",
+        "delete": "mlcycle.client.deployments:delete",
+        "feedback": "mlcycle.client.deployments:feedback",
+        "get": "mlcycle.client.deployments:get",
+        "history": "mlcycle.client.deployments:history",
+        "list": "mlcycle.client.deployments:list_deployments",
+        "list_deployments": "mlcycle.client.deployments:list_deployments",
+        "prediction_log": "mlcycle.client.deployments:prediction_log",
+        "record_feedback": "mlcycle.client.deployments:record_feedback",
+        "rollback": "mlcycle.client.deployments:rollback",
+        "shadow": "mlcycle.client.deployments:shadow",
+        "split": "mlcycle.client.deployments:split",
+        "status": "mlcycle.client.deployments:status",
+    },
+)

@@ -84,6 +84,8 @@ class ServingOptions:
 
 
 class DeploymentStatus(StrEnum):
+    """Whether a deployment is live or soft-deleted."""
+
     ACTIVE = "active"
     DELETED = "deleted"
 

@@ -404,3 +404,21 @@ def event_hash(
         }
     )
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionReport:
+    """What one retention pass removed (or, with ``dry_run``, would remove)."""
+
+    retired_versions: tuple[str, ...] = ()
+    held_versions: tuple[str, ...] = ()
+    prediction_partitions: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "retired_artifacts_deleted": list(self.retired_versions),
+            "held": list(self.held_versions),
+            "prediction_log_partitions_deleted": list(self.prediction_partitions),
+            "dry_run": self.dry_run,
+        }

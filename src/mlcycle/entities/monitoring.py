@@ -270,6 +270,8 @@ class AlertCondition(StrEnum):
 
 
 class Severity(StrEnum):
+    """How urgent an alert is."""
+
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
@@ -336,6 +338,8 @@ class AlertStatus(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    """Whether an alert reached its webhook."""
+
     DELIVERED = "delivered"
     FAILED = "failed"
 

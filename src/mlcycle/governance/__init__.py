@@ -2,6 +2,7 @@
 model cards, compliance bundles, retirement and retention.
 
 The services live in this package's modules (``users``, ``access``, ``approvals``,
-``audit``, ``retirement``, ``cards``, ``bundle``); :class:`mlcycle.Client` exposes them as
+``audit``, ``retirement``, ``bundle``; the model card is :mod:`mlcycle.entities.cards`);
+:class:`mlcycle.Client` exposes them (:mod:`mlcycle.backends.local_governance`) as
 ``client.governance``.
 """

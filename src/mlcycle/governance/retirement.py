@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from mlcycle.clock import system_clock
 from mlcycle.entities import ModelVersion, ModelVersionStatus
@@ -29,6 +27,7 @@ from mlcycle.entities.governance import (
     RETIRED_AT_TAG,
     RETIRED_BY_TAG,
     RETIRED_REASON_TAG,
+    RetentionReport,
 )
 from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.governance.actor import current_actor
@@ -36,10 +35,8 @@ from mlcycle.ports.artifacts import ArtifactStore
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.deployments import DeploymentRepository
 from mlcycle.ports.governance import GovernanceRepository
+from mlcycle.registry.service import RegistryService
 from mlcycle.types import Clock
-
-if TYPE_CHECKING:  # the registry package's namespace imports the client layer
-    from mlcycle.registry.service import RegistryService
 
 #: Which active deployments serve a version: ``(model name, version) -> deployment names``.
 DeploymentsUsing = Callable[[str, int], Sequence[str]]
@@ -68,24 +65,6 @@ def deployments_using(repository: DeploymentRepository) -> DeploymentsUsing:
         return found
 
     return using
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetentionReport:
-    """What one retention pass removed (or, with ``dry_run``, would remove)."""
-
-    retired_versions: tuple[str, ...] = ()
-    held_versions: tuple[str, ...] = ()
-    prediction_partitions: tuple[str, ...] = field(default_factory=tuple)
-    dry_run: bool = False
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "retired_artifacts_deleted": list(self.retired_versions),
-            "held": list(self.held_versions),
-            "prediction_log_partitions_deleted": list(self.prediction_partitions),
-            "dry_run": self.dry_run,
-        }
 
 
 class Retirement:

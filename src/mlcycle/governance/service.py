@@ -8,7 +8,7 @@ an alias request moves the alias through it, and retirement works on its version
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlcycle.clock import system_clock
 from mlcycle.governance.access import Authenticator
@@ -19,10 +19,8 @@ from mlcycle.governance.users import UserAdmin
 from mlcycle.ids import new_id
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.governance import GovernanceRepository
+from mlcycle.registry.service import RegistryService
 from mlcycle.types import Clock, IdFactory
-
-if TYPE_CHECKING:  # the registry package's namespace imports the client layer
-    from mlcycle.registry.service import RegistryService
 
 
 class GovernanceService:

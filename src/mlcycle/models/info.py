@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlcycle.entities.registry import ModelVersion
 from mlcycle.models.manifest import Flavor, ModelManifest
 from mlcycle.models.signature import Signature
 
@@ -21,7 +22,7 @@ class ModelInfo:
     run_id: str
     artifact_path: str
     manifest: ModelManifest
-    registered_version: object | None = None
+    registered_version: ModelVersion | None = None
 
     @property
     def uri(self) -> str:

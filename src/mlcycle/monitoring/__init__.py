@@ -37,90 +37,100 @@ rules, alerts and retraining triggers) are the functions below from
 Importing this package loads NumPy only; pandas, pyarrow and SciPy load on first use.
 """
 
-from mlcycle.client.monitoring import (
-    ack,
-    add_alert_rule,
-    alert_rules,
-    create,
-    delete,
-    delete_alert_rule,
-    get,
-    get_alert,
-    list_alerts,
-    list_monitors,
-    monitor_report,
-    monitor_report_dict,
-    results,
-    results_frame,
-    retrain,
-    retrains,
-    run,
-    run_due,
-    set_schedule,
-)
-from mlcycle.entities.monitoring import (
-    Alert,
-    AlertCondition,
-    AlertRule,
-    AlertStatus,
-    Delivery,
-    DeliveryStatus,
-    Monitor,
-    MonitorResult,
-    ResultStatus,
-    RetrainRun,
-    Severity,
-    TriggerStatus,
-    Window,
-)
-from mlcycle.monitoring.data_drift import drift
-from mlcycle.monitoring.methods import ColumnKind, ColumnStatus, DriftMethod
-from mlcycle.monitoring.profile import ReferenceProfile
-from mlcycle.monitoring.report import ColumnDrift, Distribution, DriftReport
-from mlcycle.monitoring.scheduler import Scheduler
-from mlcycle.monitoring.triggers import RetrainContext
+from __future__ import annotations
 
-__all__ = [
-    "Alert",
-    "AlertCondition",
-    "AlertRule",
-    "AlertStatus",
-    "ColumnDrift",
-    "ColumnKind",
-    "ColumnStatus",
-    "Delivery",
-    "DeliveryStatus",
-    "Distribution",
-    "DriftMethod",
-    "DriftReport",
-    "Monitor",
-    "MonitorResult",
-    "ReferenceProfile",
-    "ResultStatus",
-    "RetrainContext",
-    "RetrainRun",
-    "Scheduler",
-    "Severity",
-    "TriggerStatus",
-    "Window",
-    "ack",
-    "add_alert_rule",
-    "alert_rules",
-    "create",
-    "delete",
-    "delete_alert_rule",
-    "drift",
-    "get",
-    "get_alert",
-    "list_alerts",
-    "list_monitors",
-    "monitor_report",
-    "monitor_report_dict",
-    "results",
-    "results_frame",
-    "retrain",
-    "retrains",
-    "run",
-    "run_due",
-    "set_schedule",
-]
+from typing import TYPE_CHECKING
+
+from mlcycle._lazy import attach
+
+if TYPE_CHECKING:
+    from mlcycle.client.monitoring import ack as ack
+    from mlcycle.client.monitoring import add_alert_rule as add_alert_rule
+    from mlcycle.client.monitoring import alert_rules as alert_rules
+    from mlcycle.client.monitoring import create as create
+    from mlcycle.client.monitoring import delete as delete
+    from mlcycle.client.monitoring import delete_alert_rule as delete_alert_rule
+    from mlcycle.client.monitoring import get as get
+    from mlcycle.client.monitoring import get_alert as get_alert
+    from mlcycle.client.monitoring import list_alerts as list_alerts
+    from mlcycle.client.monitoring import list_monitors as list_monitors
+    from mlcycle.client.monitoring import monitor_report as monitor_report
+    from mlcycle.client.monitoring import monitor_report_dict as monitor_report_dict
+    from mlcycle.client.monitoring import results as results
+    from mlcycle.client.monitoring import results_frame as results_frame
+    from mlcycle.client.monitoring import retrain as retrain
+    from mlcycle.client.monitoring import retrains as retrains
+    from mlcycle.client.monitoring import run as run
+    from mlcycle.client.monitoring import run_due as run_due
+    from mlcycle.client.monitoring import set_schedule as set_schedule
+    from mlcycle.entities.monitoring import Alert as Alert
+    from mlcycle.entities.monitoring import AlertCondition as AlertCondition
+    from mlcycle.entities.monitoring import AlertRule as AlertRule
+    from mlcycle.entities.monitoring import AlertStatus as AlertStatus
+    from mlcycle.entities.monitoring import Delivery as Delivery
+    from mlcycle.entities.monitoring import DeliveryStatus as DeliveryStatus
+    from mlcycle.entities.monitoring import Monitor as Monitor
+    from mlcycle.entities.monitoring import MonitorResult as MonitorResult
+    from mlcycle.entities.monitoring import ResultStatus as ResultStatus
+    from mlcycle.entities.monitoring import RetrainRun as RetrainRun
+    from mlcycle.entities.monitoring import Severity as Severity
+    from mlcycle.entities.monitoring import TriggerStatus as TriggerStatus
+    from mlcycle.entities.monitoring import Window as Window
+    from mlcycle.monitoring.data_drift import drift as drift
+    from mlcycle.monitoring.methods import ColumnKind as ColumnKind
+    from mlcycle.monitoring.methods import ColumnStatus as ColumnStatus
+    from mlcycle.monitoring.methods import DriftMethod as DriftMethod
+    from mlcycle.monitoring.profile import ReferenceProfile as ReferenceProfile
+    from mlcycle.monitoring.report import ColumnDrift as ColumnDrift
+    from mlcycle.monitoring.report import Distribution as Distribution
+    from mlcycle.monitoring.report import DriftReport as DriftReport
+    from mlcycle.monitoring.scheduler import Scheduler as Scheduler
+    from mlcycle.monitoring.triggers import RetrainContext as RetrainContext
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "Alert": "mlcycle.entities.monitoring:Alert",
+        "AlertCondition": "mlcycle.entities.monitoring:AlertCondition",
+        "AlertRule": "mlcycle.entities.monitoring:AlertRule",
+        "AlertStatus": "mlcycle.entities.monitoring:AlertStatus",
+        "ColumnDrift": "mlcycle.monitoring.report:ColumnDrift",
+        "ColumnKind": "mlcycle.monitoring.methods:ColumnKind",
+        "ColumnStatus": "mlcycle.monitoring.methods:ColumnStatus",
+        "Delivery": "mlcycle.entities.monitoring:Delivery",
+        "DeliveryStatus": "mlcycle.entities.monitoring:DeliveryStatus",
+        "Distribution": "mlcycle.monitoring.report:Distribution",
+        "DriftMethod": "mlcycle.monitoring.methods:DriftMethod",
+        "DriftReport": "mlcycle.monitoring.report:DriftReport",
+        "Monitor": "mlcycle.entities.monitoring:Monitor",
+        "MonitorResult": "mlcycle.entities.monitoring:MonitorResult",
+        "ReferenceProfile": "mlcycle.monitoring.profile:ReferenceProfile",
+        "ResultStatus": "mlcycle.entities.monitoring:ResultStatus",
+        "RetrainContext": "mlcycle.monitoring.triggers:RetrainContext",
+        "RetrainRun": "mlcycle.entities.monitoring:RetrainRun",
+        "Scheduler": "mlcycle.monitoring.scheduler:Scheduler",
+        "Severity": "mlcycle.entities.monitoring:Severity",
+        "TriggerStatus": "mlcycle.entities.monitoring:TriggerStatus",
+        "Window": "mlcycle.entities.monitoring:Window",
+        "ack": "mlcycle.client.monitoring:ack",
+        "add_alert_rule": "mlcycle.client.monitoring:add_alert_rule",
+        "alert_rules": "mlcycle.client.monitoring:alert_rules",
+        "create": "mlcycle.client.monitoring:create",
+        "delete": "mlcycle.client.monitoring:delete",
+        "delete_alert_rule": "mlcycle.client.monitoring:delete_alert_rule",
+        "drift": "mlcycle.monitoring.data_drift:drift",
+        "get": "mlcycle.client.monitoring:get",
+        "get_alert": "mlcycle.client.monitoring:get_alert",
+        "list_alerts": "mlcycle.client.monitoring:list_alerts",
+        "list_monitors": "mlcycle.client.monitoring:list_monitors",
+        "monitor_report": "mlcycle.client.monitoring:monitor_report",
+        "monitor_report_dict": "mlcycle.client.monitoring:monitor_report_dict",
+        "results": "mlcycle.client.monitoring:results",
+        "results_frame": "mlcycle.client.monitoring:results_frame",
+        "retrain": "mlcycle.client.monitoring:retrain",
+        "retrains": "mlcycle.client.monitoring:retrains",
+        "run": "mlcycle.client.monitoring:run",
+        "run_due": "mlcycle.client.monitoring:run_due",
+        "set_schedule": "mlcycle.client.monitoring:set_schedule",
+    },
+)

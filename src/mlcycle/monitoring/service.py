@@ -47,7 +47,7 @@ from mlcycle.monitoring.reference import (
     signature_inputs,
     training_input,
 )
-from mlcycle.monitoring.triggers import Retrainer
+from mlcycle.monitoring.triggers import RetrainClient, Retrainer
 from mlcycle.monitoring.webhooks import RetryPolicy
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.monitoring import MonitoredDeployments, MonitorRepository, WebhookPoster
@@ -78,7 +78,7 @@ class MonitorService:
         retry: RetryPolicy | None = None,
         audit: AuditSink | None = None,
         retrain_env: Mapping[str, str] | None = None,
-        retrain_client: Any = None,
+        retrain_client: RetrainClient | None = None,
         clock: Clock = system_clock,
         new_id: IdFactory = new_id,
         sleep: Callable[[float], None] = time.sleep,
@@ -377,9 +377,10 @@ class MonitorService:
         monitor: str | None = None,
         status: str | AlertStatus | None = None,
         limit: int | None = None,
+        before: tuple[int, str] | None = None,
     ) -> list[Alert]:
         """Alerts, newest first; ``status`` keeps one status (open, acknowledged,
-        resolved)."""
+        resolved); ``before`` (created_at, id) keeps older ones (a keyset page)."""
         statuses: tuple[AlertStatus, ...] = ()
         if status is not None:
             try:
@@ -389,7 +390,9 @@ class MonitorService:
                 raise InvalidInputError(
                     f"unknown alert status {status!r}: one of {choices}", field="status"
                 ) from None
-        return self.repository.list_alerts(monitor=monitor, statuses=statuses, limit=limit)
+        return self.repository.list_alerts(
+            monitor=monitor, statuses=statuses, limit=limit, before=before
+        )
 
     def get_alert(self, alert_id: str) -> Alert:
         return self.repository.get_alert(alert_id)

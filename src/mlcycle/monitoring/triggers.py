@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlcycle.entities import ModelVersion
 from mlcycle.entities.monitoring import (
@@ -36,6 +36,8 @@ from mlcycle.entities.monitoring import (
     TriggerStatus,
 )
 from mlcycle.errors import InvalidInputError, MlcycleError, NotFoundError
+from mlcycle.ports.api import DatasetsAPI, RegistryAPI
+from mlcycle.tracking.run import ActiveRun
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +46,19 @@ if TYPE_CHECKING:
 
 #: Characters of a job's output kept with its record.
 OUTPUT_CHARS = 20_000
+
+
+class RetrainClient(Protocol):
+    """What a retraining job gets to log its run and register its model: the
+    :class:`mlcycle.Client` over the monitor's store (these members, and the rest)."""
+
+    def start_run(self, experiment: str | None = None, name: str | None = None) -> ActiveRun: ...
+
+    @property
+    def registry(self) -> RegistryAPI: ...
+
+    @property
+    def datasets(self) -> DatasetsAPI: ...
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ class RetrainContext:
     window: pd.DataFrame
     result: MonitorResult
     alert: Alert | None = None
-    client: Any = None
+    client: RetrainClient | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -162,7 +177,7 @@ class Retrainer:
     clock: Callable[[], int]
     new_id: Callable[[], str]
     env: Mapping[str, str] = field(default_factory=dict)
-    client: Any = None
+    client: RetrainClient | None = None
 
     def should_run(self, monitor: Monitor, alert: Alert) -> bool:
         policy = monitor.retrain

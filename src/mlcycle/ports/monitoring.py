@@ -69,8 +69,10 @@ class MonitorRepository(Protocol):
         monitor: str | None = None,
         statuses: Sequence[AlertStatus] = (),
         limit: int | None = None,
+        before: tuple[int, str] | None = None,
     ) -> builtins.list[Alert]:
-        """Alerts newest first."""
+        """Alerts newest first; with ``before`` (created_at, id), only older ones (a
+        keyset page)."""
         ...
 
     def ack_alert(self, alert_id: str, *, at: int, by: str | None) -> Alert: ...

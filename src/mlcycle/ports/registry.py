@@ -17,7 +17,7 @@ from mlcycle.entities.registry import (
 
 
 class ModelRegistry(Protocol):
-    def register(self, name: str, source: ModelSource) -> object:
+    def register(self, name: str, source: ModelSource) -> ModelVersion:
         """Register ``source`` as the next version of the registered model ``name``
         (created when missing); returns the new model version."""
         ...
@@ -65,7 +65,18 @@ class RegistryRepository(Protocol):
 
     def get_version(self, name: str, version: int) -> ModelVersion: ...
     def latest_version(self, name: str) -> ModelVersion: ...
-    def list_versions(self, name: str) -> list[ModelVersion]: ...
+    def list_versions(
+        self,
+        name: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        exclude: Sequence[ModelVersionStatus] = (),
+    ) -> list[ModelVersion]:
+        """Versions oldest first; ``after``/``limit`` give a keyset page, ``exclude``
+        leaves out versions of those statuses."""
+        ...
+
     def versions_of_run(self, run_id: str) -> list[ModelVersion]: ...
     def update_version(
         self,

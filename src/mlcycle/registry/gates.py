@@ -63,6 +63,8 @@ class GateContext:
 
 @runtime_checkable
 class Gate(Protocol):
+    """A promotion check: ``check(context)`` returns a :class:`GateResult`."""
+
     @property
     def name(self) -> str: ...
 

@@ -287,10 +287,20 @@ class RegistryService:
     def list_versions(self, name: str, *, include_retired: bool = False) -> list[ModelVersion]:
         """The versions of ``name``, oldest first; retired ones only with
         ``include_retired`` (they keep their record)."""
-        found = self.repository.list_versions(name)
-        if include_retired:
-            return found
-        return [v for v in found if v.status != ModelVersionStatus.RETIRED]
+        return self.versions_page(name, include_retired=include_retired)
+
+    def versions_page(
+        self,
+        name: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        include_retired: bool = False,
+    ) -> list[ModelVersion]:
+        """At most ``limit`` versions numbered above ``after``, oldest first (a keyset
+        page of :meth:`list_versions`)."""
+        exclude = () if include_retired else (ModelVersionStatus.RETIRED,)
+        return self.repository.list_versions(name, after=after, limit=limit, exclude=exclude)
 
     def resolve_version(
         self, name: str, *, version: int | None = None, alias: str | None = None

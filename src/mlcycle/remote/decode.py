@@ -3,47 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
-from mlcycle.entities import (
-    ArtifactInfo,
-    Direction,
-    Experiment,
-    LifecycleStage,
-    Problem,
-    Run,
-    RunStatus,
-    Task,
-)
-
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+from mlcycle.entities import ArtifactInfo, Experiment, LifecycleStage, Run, RunStatus
+from mlcycle.entities.codec import from_json, read_number
 
 
 def number(value: float | str) -> float:
     """A JSON number, or one of the strings the server writes for non-finite values."""
-    return _NON_FINITE[value] if isinstance(value, str) else float(value)
+    return read_number(value)
 
 
 def experiment(d: dict[str, Any]) -> Experiment:
-    p = d["problem"]
-    return Experiment(
-        id=d["id"],
-        name=d["name"],
-        problem=Problem(
-            task=Task(p["task"]),
-            target=p["target"],
-            primary_metric=p["primary_metric"],
-            direction=Direction(p["direction"]),
-            threshold=p["threshold"],
-        ),
-        description=d["description"],
-        tags=d["tags"],
-        lifecycle_stage=LifecycleStage(d["lifecycle_stage"]),
-        created_at=d["created_at"],
-        updated_at=d["updated_at"],
-        deleted_at=d["deleted_at"],
-    )
+    return from_json(Experiment, d)
 
 
 _STATUS = {s.value: s for s in RunStatus}
@@ -70,4 +42,4 @@ def run(d: dict[str, Any]) -> Run:
 
 
 def artifact(d: dict[str, Any]) -> ArtifactInfo:
-    return ArtifactInfo(path=d["path"], is_dir=d["is_dir"], size=d["size"], sha256=d["sha256"])
+    return from_json(ArtifactInfo, d)

@@ -23,6 +23,8 @@ import httpx
 import orjson
 
 from mlcycle import errors
+from mlcycle.entities import GateResult, ValidationReport
+from mlcycle.entities.codec import from_json
 from mlcycle.errors import FilterSyntaxError, MlcycleError, RemoteError
 
 Content = bytes | Callable[[], Iterable[bytes]] | None
@@ -31,6 +33,51 @@ _ERRORS: dict[str, type[MlcycleError]] = {
     name: cls
     for name in errors.__all__
     if isinstance(cls := getattr(errors, name), type) and issubclass(cls, MlcycleError)
+}
+
+
+def _validation_failed(message: str, field: str | None, body: dict[str, Any]) -> MlcycleError:
+    report = body.get("report")
+    found = from_json(ValidationReport, report) if isinstance(report, dict) else None
+    return errors.ValidationFailedError(message, report=found, field=field)
+
+
+def _promotion_refused(message: str, field: str | None, body: dict[str, Any]) -> MlcycleError:
+    results = [from_json(GateResult, r) for r in body.get("results") or ()]
+    return errors.PromotionRefusedError(message, results=results, field=field)
+
+
+def _untrusted(message: str, field: str | None, body: dict[str, Any]) -> MlcycleError:
+    return errors.UntrustedTypesError(
+        message, types=[str(t) for t in body.get("types") or ()], field=field
+    )
+
+
+def _retired(message: str, field: str | None, body: dict[str, Any]) -> MlcycleError:
+    reason = body.get("reason")
+    return errors.ModelRetiredError(
+        message, reason=None if reason is None else str(reason), field=field
+    )
+
+
+def _prediction_failed(message: str, field: str | None, body: dict[str, Any]) -> MlcycleError:
+    rows = body.get("rows")
+    chunk = body.get("chunk")
+    return errors.PredictionFailedError(
+        message,
+        chunk=None if chunk is None else int(chunk),
+        rows=(int(rows[0]), int(rows[1])) if isinstance(rows, list) and len(rows) == 2 else None,
+        field=field,
+    )
+
+
+#: Errors that carry data besides their message (see mlcycle.server.errors).
+_CARRYING: dict[type[MlcycleError], Callable[[str, str | None, dict[str, Any]], MlcycleError]] = {
+    errors.ValidationFailedError: _validation_failed,
+    errors.PromotionRefusedError: _promotion_refused,
+    errors.UntrustedTypesError: _untrusted,
+    errors.ModelRetiredError: _retired,
+    errors.PredictionFailedError: _prediction_failed,
 }
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_RETRIED_TYPES = frozenset({"SchemaOutdatedError"})  # waiting does not fix these
@@ -69,6 +116,8 @@ def error_from_response(response: httpx.Response) -> MlcycleError:
     cls = _ERRORS.get(kind)
     if cls is FilterSyntaxError:
         return FilterSyntaxError(message, position=int(body.get("position") or 0), field=field)
+    if cls is not None and cls in _CARRYING:
+        return _CARRYING[cls](message, field, body)
     if cls is None or cls is MlcycleError:
         request_id = body.get("request_id") or response.headers.get("x-request-id")
         suffix = f" (request ID {request_id})" if request_id else ""
@@ -208,7 +257,9 @@ class HttpSession:
         return _Failure(error, retryable=not_sent or idempotent)
 
     def _check(self, response: httpx.Response, idempotent: bool) -> None:
-        if response.is_success:
+        if response.is_success or (
+            response.status_code == 307 and "location" in response.headers
+        ):  # 307: a presigned URL for a direct download, which the caller follows
             return
         error = error_from_response(response)
         retryable = (

@@ -10,25 +10,35 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
-from mlcycle.artifacts import open_artifact_store
-from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
 from mlcycle.server import errors, ui
 from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
-from mlcycle.server.governance_state import governance_state
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
-from mlcycle.server.routes import artifacts, experiments, governance, metrics, ops, runs
+from mlcycle.server.routes import (
+    artifacts,
+    datasets,
+    deployments,
+    experiments,
+    governance,
+    metrics,
+    monitoring,
+    ops,
+    registry,
+    runs,
+)
+from mlcycle.server.services import open_server_backend
+from mlcycle.server.state import lifespan_state
 from mlcycle.server.telemetry import Telemetry
 from mlcycle.settings import Settings
-from mlcycle.store.sql.store import open_store
 
 _DESCRIPTION = """\
 The mlcycle tracking server: experiments, runs, params, metrics, tags and artifacts over
@@ -60,24 +70,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        store = await run_in_threadpool(open_store, settings.tracking_uri)
-        files = open_artifact_store(settings.artifact_uri)
-        # the tracking service ("service"), governance and the registry, all audited
-        governed = await run_in_threadpool(governance_state, store, files, auth=auth)
-        mlflow = mlflow_context(governed["service"], governed["registry"], store)
-        # datasets, deployments and monitoring for the web UI, built on first use
-        stages = Client(settings=settings)
+        # the one composition root, as for the client: every service audited and guarded
+        backend = await run_in_threadpool(partial(open_server_backend, settings, auth=auth))
+        state = await run_in_threadpool(lifespan_state, backend, auth=auth)
+        mlflow = mlflow_context(backend.tracking_service, backend.registry_service, backend.store)
         try:
-            yield {
-                **governed,
-                "store": store,
-                "telemetry": telemetry,
-                "mlflow": mlflow,
-                "client": stages,
-            }
+            yield {**state, "telemetry": telemetry, "mlflow": mlflow}
         finally:
-            stages.close()
-            store.close()
+            backend.close()
 
     app = FastAPI(
         title="mlcycle tracking server",
@@ -90,7 +90,18 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         dependencies=[authorization()] if auth else None,
     )
     errors.install(app)
-    for module in (experiments, runs, metrics, artifacts, ops, governance):
+    for module in (
+        experiments,
+        runs,
+        metrics,
+        artifacts,
+        ops,
+        governance,
+        registry,
+        deployments,
+        monitoring,
+        datasets,
+    ):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
     app.include_router(ui.router())  # the web UI at / (docs/ui.md)

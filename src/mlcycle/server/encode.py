@@ -2,8 +2,10 @@
 
 The large answers (search pages of thousands of runs, histories of 100,000 points) skip
 building pydantic models: plain dicts and NumPy arrays go to orjson, which is many times
-faster. The shapes match :mod:`mlcycle.server.schemas`, which documents them (and the
-schema tests check the two agree).
+faster. Entities go through the one codec (:mod:`mlcycle.entities.codec`); runs and
+metric histories keep fast paths with the same shape. The shapes match
+:mod:`mlcycle.server.schemas`, which documents them (and the schema tests check the two
+agree).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.responses import Response
 
 from mlcycle.client.results import RunComparison
 from mlcycle.entities import ArtifactInfo, Experiment, MetricHistory, Run
+from mlcycle.entities.codec import number, to_json
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -30,34 +33,9 @@ class OrjsonResponse(Response):
         return orjson.dumps(content, option=_OPTIONS)
 
 
-def number(value: float) -> float | str:
-    """A float for JSON: non-finite values as "NaN", "Infinity" or "-Infinity"."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
-
-
 def experiment(e: Experiment) -> dict[str, Any]:
-    p = e.problem
-    return {
-        "id": e.id,
-        "name": e.name,
-        "problem": {
-            "task": p.task.value,
-            "target": p.target,
-            "primary_metric": p.primary_metric,
-            "direction": p.direction.value,
-            "threshold": p.threshold,
-        },
-        "description": e.description,
-        "tags": dict(e.tags),
-        "lifecycle_stage": e.lifecycle_stage.value,
-        "created_at": e.created_at,
-        "updated_at": e.updated_at,
-        "deleted_at": e.deleted_at,
-    }
+    data: dict[str, Any] = to_json(e)
+    return data
 
 
 def run(r: Run) -> Run | dict[str, Any]:
@@ -100,7 +78,8 @@ def history(h: MetricHistory) -> dict[str, Any]:
 
 
 def artifact(a: ArtifactInfo) -> dict[str, Any]:
-    return {"path": a.path, "is_dir": a.is_dir, "size": a.size, "sha256": a.sha256}
+    data: dict[str, Any] = to_json(a)
+    return data
 
 
 def comparison(c: RunComparison) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Every error response has the body ``{"error": {"type", "message", "field"?, ...}}``, where
 ``type`` is the name of the :mod:`mlcycle.errors` class, so the remote client raises the
-same class the local store would have raised::
+same class the local store would have raised; errors that carry data carry it too
+(``report`` of a refused dataset, ``results`` of refused promotion gates, ``types`` of an
+untrusted model, ``reason`` of a retirement, ``chunk``/``rows`` of a failed prediction)::
 
     NotFoundError (ArtifactNotFoundError)        404
     AlreadyExistsError, ConflictError            409
@@ -10,6 +12,7 @@ same class the local store would have raised::
     AuthenticationError                          401   (with WWW-Authenticate)
     PermissionDeniedError (ApprovalRequired)     403
     InvalidInputError (FilterSyntaxError)        400   (422 for request validation)
+    PredictionFailedError                        422
     StoreError (SchemaOutdatedError)             503
     RemoteError                                  502
     anything else                                500   InternalError, with the request ID
@@ -27,6 +30,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from mlcycle.entities.codec import to_json
 from mlcycle.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -37,8 +41,12 @@ from mlcycle.errors import (
     ModelRetiredError,
     NotFoundError,
     PermissionDeniedError,
+    PredictionFailedError,
+    PromotionRefusedError,
     RemoteError,
     StoreError,
+    UntrustedTypesError,
+    ValidationFailedError,
 )
 
 logger = logging.getLogger("mlcycle.server")
@@ -51,6 +59,7 @@ STATUS: dict[type[MlcycleError], int] = {
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     InvalidInputError: 400,
+    PredictionFailedError: 422,
     StoreError: 503,
     RemoteError: 502,
 }
@@ -76,20 +85,21 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-def _described(status: int, description: str) -> dict[str, Any]:
+def described(description: str) -> dict[str, Any]:
+    """An error response for a route's OpenAPI ``responses``."""
     return {"model": ErrorOut, "description": description}
 
 
 #: Documented on every API route, so clients (and schema checkers) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _described(400, "Invalid input (the message names the field and the rule)"),
-    404: _described(404, "Unknown ID, name or path"),
-    409: _described(409, "Already exists, or conflicts with the stored state"),
-    413: _described(413, "Request body larger than the limit"),
-    401: _described(401, "Missing, malformed, expired or revoked token (auth enabled)"),
-    403: _described(403, "The caller's role or grants do not allow this (auth enabled)"),
-    422: _described(422, "Request does not match the schema (names the field)"),
-    503: _described(503, "The store cannot be reached or needs `mlcycle db upgrade`"),
+    400: described("Invalid input (the message names the field and the rule)"),
+    404: described("Unknown ID, name or path"),
+    409: described("Already exists, or conflicts with the stored state"),
+    413: described("Request body larger than the limit"),
+    401: described("Missing, malformed, expired or revoked token (auth enabled)"),
+    403: described("The caller's role or grants do not allow this (auth enabled)"),
+    422: described("Request does not match the schema (names the field)"),
+    503: described("The store cannot be reached or needs `mlcycle db upgrade`"),
 }
 
 
@@ -111,8 +121,9 @@ def error_response(
     position: int | None = None,
     request_id: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"type": kind, "message": message}
+    body: dict[str, Any] = {"type": kind, "message": message, **(extra or {})}
     if field is not None:
         body["field"] = field
     if position is not None:
@@ -144,7 +155,23 @@ async def _mlcycle_error(request: Request, exc: Exception) -> Response:
         position=exc.position if isinstance(exc, FilterSyntaxError) else None,
         request_id=_request_id(request) if status >= 500 else None,
         headers=WWW_AUTHENTICATE if status == 401 else None,
+        extra=_carried(exc),
     )
+
+
+def _carried(exc: MlcycleError) -> dict[str, Any] | None:
+    """The data an error carries besides its message, for the remote side to rebuild it."""
+    if isinstance(exc, ValidationFailedError):
+        return {"report": to_json(exc.report)}
+    if isinstance(exc, PromotionRefusedError):
+        return {"results": to_json(exc.results)}
+    if isinstance(exc, UntrustedTypesError):
+        return {"types": list(exc.types)}
+    if isinstance(exc, ModelRetiredError):
+        return {"reason": exc.reason}
+    if isinstance(exc, PredictionFailedError):
+        return {"chunk": exc.chunk, "rows": None if exc.rows is None else list(exc.rows)}
+    return None
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -29,6 +29,7 @@ logger = logging.getLogger("mlcycle.server")
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 # artifact uploads (ours, and MLflow's artifact proxy) stream, so they have their own limit
+DATASET_UPLOAD = "/api/v1/datasets/versions"
 _ARTIFACT_UPLOAD = re.compile(
     r"^/api/v1/runs/[^/]+/artifacts/.|^/(?:ajax-)?api/2\.0/mlflow-artifacts/artifacts/."
 )
@@ -53,6 +54,8 @@ class RequestContext:
     def _limit(self, scope: Scope) -> int | None:
         if scope["method"] == "PUT" and _ARTIFACT_UPLOAD.match(scope["path"]):
             return self.config.max_artifact_bytes
+        if scope["method"] == "POST" and scope["path"] == DATASET_UPLOAD:
+            return self.config.max_artifact_bytes  # a dataset's Parquet, streamed to disk
         return self.config.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

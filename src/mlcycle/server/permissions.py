@@ -63,6 +63,14 @@ R, W, M = Permission.READ, Permission.WRITE, Permission.MANAGE
 _E = "/api/v1/experiments"
 _R = "/api/v1/runs"
 _G = "/api/v1/governance"
+_M = "/api/v1/models"
+_D = "/api/v1/deployments"
+_MO = "/api/v1/monitors"
+_DS = "/api/v1/datasets"
+_DV = f"{_DS}/versions/{{version_id}}"
+_AL = "/api/v1/alerts"
+MANAGE = Requirement(Permission.MANAGE)
+_MV = f"{_M}/{{name}}/versions/{{version}}"
 
 #: (method, path template) -> requirement. HEAD is looked up as GET.
 ROUTES: dict[tuple[str, str], Requirement] = {
@@ -100,6 +108,8 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("POST", f"{_R}/{{run_id}}/metrics"): _run(W),
     ("GET", f"{_R}/{{run_id}}/metrics/history"): _run(R),
     ("PUT", f"{_R}/{{run_id}}/artifacts/{{path:path}}"): _run(W),
+    ("POST", f"{_R}/{{run_id}}/artifacts-direct"): _run(W),
+    ("POST", f"{_R}/{{run_id}}/artifacts-direct/commit"): _run(W),
     ("GET", f"{_R}/{{run_id}}/artifacts"): _run(R),
     ("GET", f"{_R}/{{run_id}}/artifacts/{{path:path}}"): _run(R),
     # governance
@@ -125,6 +135,84 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", f"{_G}/audit/export"): READ,
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/retire"): _model(M),
     ("POST", f"{_G}/models/{{name}}/versions/{{version}}/legal-hold"): ADMIN,
+    ("GET", f"{_G}/models/{{name}}/versions/{{version}}/card"): _model(R),
+    ("PUT", f"{_G}/models/{{name}}/versions/{{version}}/card"): _model(W),
+    ("GET", f"{_G}/models/{{name}}/versions/{{version}}/bundle"): _model(R),
+    ("POST", f"{_G}/retention"): ADMIN,
+    # registry
+    ("POST", _M): WRITE,
+    ("GET", _M): READ,
+    ("GET", f"{_M}/{{name}}"): _model(R),
+    ("PATCH", f"{_M}/{{name}}"): _model(W),
+    ("POST", f"{_M}/{{name}}/rename"): _model(M),
+    ("DELETE", f"{_M}/{{name}}"): _model(M),
+    ("DELETE", f"{_M}/{{name}}/tags/{{key:path}}"): _model(W),
+    ("POST", f"{_M}/{{name}}/versions"): _model(W),
+    ("GET", f"{_M}/{{name}}/versions"): _model(R),
+    ("GET", f"{_M}/{{name}}/resolve"): _model(R),
+    ("GET", _MV): _model(R),
+    ("PATCH", _MV): _model(W),
+    ("DELETE", _MV): _model(M),
+    ("DELETE", f"{_MV}/tags/{{key:path}}"): _model(W),
+    ("PUT", f"{_M}/{{name}}/aliases/{{alias}}"): _model(W),
+    ("DELETE", f"{_M}/{{name}}/aliases/{{alias}}"): _model(W),
+    ("POST", f"{_MV}/promote"): _model(W),
+    ("POST", f"{_MV}/check-gates"): _model(W),
+    ("GET", f"{_MV}/gates"): _model(R),
+    ("GET", f"{_M}/{{name}}/lineage"): _model(R),
+    ("GET", f"{_M}/{{name}}/compare"): _model(R),
+    # deployments
+    ("POST", _D): WRITE,
+    ("GET", _D): READ,
+    ("GET", f"{_D}/{{name}}"): READ,
+    ("GET", f"{_D}/{{name}}/status"): READ,
+    ("GET", f"{_D}/{{name}}/history"): READ,
+    ("DELETE", f"{_D}/{{name}}"): MANAGE,
+    ("POST", f"{_D}/{{name}}/split"): WRITE,
+    ("POST", f"{_D}/{{name}}/canary"): WRITE,
+    ("POST", f"{_D}/{{name}}/shadow"): WRITE,
+    ("POST", f"{_D}/{{name}}/rollback"): WRITE,
+    ("POST", f"{_D}/{{name}}/canary-tick"): WRITE,
+    ("POST", f"{_D}/{{name}}/feedback"): WRITE,
+    ("GET", f"{_D}/{{name}}/feedback"): READ,
+    # monitoring
+    ("POST", _MO): WRITE,
+    ("GET", _MO): READ,
+    ("POST", f"{_MO}/run-due"): WRITE,
+    ("POST", f"{_MO}/run-all"): WRITE,
+    ("GET", f"{_MO}/{{name}}"): READ,
+    ("DELETE", f"{_MO}/{{name}}"): MANAGE,
+    ("PUT", f"{_MO}/{{name}}/schedule"): WRITE,
+    ("POST", f"{_MO}/{{name}}/run"): WRITE,
+    ("POST", f"{_MO}/{{name}}/retrain"): WRITE,
+    ("GET", f"{_MO}/{{name}}/results"): READ,
+    ("GET", f"{_MO}/{{name}}/retrains"): READ,
+    ("GET", f"{_MO}/{{name}}/report"): READ,
+    ("POST", f"{_MO}/{{name}}/rules"): WRITE,
+    ("GET", f"{_MO}/{{name}}/rules"): READ,
+    ("DELETE", f"{_MO}/{{name}}/rules/{{rule}}"): WRITE,
+    ("GET", _AL): READ,
+    ("GET", f"{_AL}/{{alert_id}}"): READ,
+    ("POST", f"{_AL}/{{alert_id}}/ack"): WRITE,
+    # datasets
+    ("POST", f"{_DS}/versions"): WRITE,
+    ("GET", _DS): READ,
+    ("GET", f"{_DS}/versions"): READ,
+    ("GET", f"{_DS}/version"): READ,
+    ("GET", _DV): READ,
+    ("GET", f"{_DV}/data"): READ,
+    ("GET", f"{_DV}/validations"): READ,
+    ("POST", f"{_DV}/validate"): WRITE,
+    ("POST", f"{_DV}/split"): WRITE,
+    ("POST", f"{_DV}/clean"): WRITE,
+    ("GET", f"{_DV}/children"): READ,
+    ("POST", f"{_DS}/delete"): MANAGE,
+    ("POST", f"{_DS}/restore"): MANAGE,
+    ("POST", f"{_DV}/tags"): WRITE,
+    ("DELETE", f"{_DV}/tags/{{key:path}}"): WRITE,
+    ("POST", f"{_DV}/inputs"): WRITE,
+    ("GET", f"{_DV}/runs"): READ,
+    ("GET", f"{_DS}/inputs"): READ,
     # the web UI (mlcycle.server.ui): pages read; actions need what their API routes need
     ("GET", "/"): READ,
     ("GET", "/login"): PUBLIC,

@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Any
 
 import uvicorn
 
-from mlcycle.errors import InvalidInputError
+from mlcycle.edges import check_listen, log_config, run_workers
 from mlcycle.server.app import create_app
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
-from mlcycle.server.telemetry import MULTIPROC_ENV
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import open_store
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's loggers and the server's (one access line per request) on stderr."""
-    upper = level.upper()
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "plain",
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "loggers": {
-            "uvicorn": {"handlers": ["stderr"], "level": upper, "propagate": False},
-            "mlcycle.server": {"handlers": ["stderr"], "level": upper, "propagate": False},
-        },
-    }
 
 
 def serve(
@@ -58,10 +34,7 @@ def serve(
     """
     settings = settings or Settings.from_env()
     config = config or ServerConfig()
-    if workers < 1:
-        raise InvalidInputError("workers must be at least 1", field="workers")
-    if not 0 <= port <= 65535:
-        raise InvalidInputError("port must be between 0 and 65535", field="port")
+    check_listen(port, workers)
     app = create_app(settings, config)  # checks the settings before anything starts
     # Open the store once before any worker starts: a new store is migrated here rather
     # than by N workers racing, and an outdated one fails now with its message.
@@ -69,7 +42,7 @@ def serve(
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_config": log_config(config.log_level),
+        "log_config": log_config(config.log_level, "mlcycle.server"),
         "access_log": False,  # the server logs one line per request itself
         "timeout_graceful_shutdown": config.graceful_shutdown_s,
         "server_header": False,
@@ -77,24 +50,15 @@ def serve(
     if workers == 1:
         uvicorn.run(app, **options)
         return
-    with tempfile.TemporaryDirectory(prefix="mlcycle-prometheus-") as metrics_dir:
-        # Worker processes start fresh interpreters: the settings reach them through
-        # their environment, which they inherit from this one.
-        handoff = {
-            "MLCYCLE_TRACKING_URI": settings.tracking_uri,
-            "MLCYCLE_ARTIFACT_URI": settings.artifact_uri,
-            WORKER_OPTIONS_ENV: config.to_json(),
-            MULTIPROC_ENV: metrics_dir,
-        }
-        saved = {key: os.environ.get(key) for key in handoff}
-        os.environ.update(handoff)
-        try:
-            uvicorn.run(
-                "mlcycle.server.app:create_app_from_env", factory=True, workers=workers, **options
-            )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    handoff = {
+        "MLCYCLE_TRACKING_URI": settings.tracking_uri,
+        "MLCYCLE_ARTIFACT_URI": settings.artifact_uri,
+        WORKER_OPTIONS_ENV: config.to_json(),
+    }
+    run_workers(
+        "mlcycle.server.app:create_app_from_env",
+        handoff,
+        workers=workers,
+        metrics_prefix="mlcycle-prometheus-",
+        **options,
+    )

@@ -7,13 +7,11 @@ worker processes (``--workers N``), ``serve`` points prometheus-client at a shar
 
 from __future__ import annotations
 
-import os
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from mlcycle.edges import multiproc_dir, render_metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own convention
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -23,7 +21,7 @@ class Telemetry:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._multiproc_dir = os.environ.get(MULTIPROC_ENV) or None
+        self._multiproc_dir = multiproc_dir()
         r = self.registry
         self.requests = Counter(
             "mlcycle_http_requests",
@@ -60,8 +58,4 @@ class Telemetry:
 
     def render(self) -> bytes:
         """The text exposition format, summed over worker processes when there are several."""
-        if self._multiproc_dir is None:
-            return generate_latest(self.registry)
-        combined = CollectorRegistry()
-        MultiProcessCollector(combined, path=self._multiproc_dir)  # type: ignore[no-untyped-call]
-        return generate_latest(combined)
+        return render_metrics(self.registry, self._multiproc_dir)

@@ -7,14 +7,13 @@ and with ``--workers N`` the workers share a folder (``PROMETHEUS_MULTIPROC_DIR`
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from mlcycle.edges import multiproc_dir, render_metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 _LATENCY_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -28,7 +27,7 @@ class ServingMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._multiproc_dir = os.environ.get(MULTIPROC_ENV) or None
+        self._multiproc_dir = multiproc_dir()
         r = self.registry
         self.requests = Counter(
             "mlcycle_serving_requests",
@@ -91,11 +90,7 @@ class ServingMetrics:
 
     def render(self) -> bytes:
         """The text exposition format, summed over worker processes when there are several."""
-        if self._multiproc_dir is None:
-            return generate_latest(self.registry)
-        combined = CollectorRegistry()
-        MultiProcessCollector(combined, path=self._multiproc_dir)  # type: ignore[no-untyped-call]
-        return generate_latest(combined)
+        return render_metrics(self.registry, self._multiproc_dir)
 
 
 class ArmMetrics:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from typing import Any
 
 import orjson
 import uvicorn
 
 import mlcycle
+from mlcycle.edges import check_listen, log_config, run_workers
 from mlcycle.entities.deployments import ServingOptions
 from mlcycle.errors import InvalidInputError
 from mlcycle.serving.app import ServingApp
 from mlcycle.serving.config import WORKER_OPTIONS_ENV, ServingConfig
-from mlcycle.serving.metrics import MULTIPROC_ENV
 from mlcycle.serving.runtime import Runtime
 from mlcycle.serving.sources import RouteSource, StaticRouteSource, check_servable
 from mlcycle.serving.store_source import StoreRouteSource
@@ -137,14 +136,11 @@ def _run(
     port: int,
     workers: int,
 ) -> None:
-    if workers < 1:
-        raise InvalidInputError("workers must be at least 1", field="workers")
-    if not 0 <= port <= 65535:
-        raise InvalidInputError("port must be between 0 and 65535", field="port")
+    check_listen(port, workers)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_config": log_config(config.log_level),
+        "log_config": log_config(config.log_level, "mlcycle.serving"),
         "access_log": False,
         "timeout_graceful_shutdown": config.graceful_shutdown_s,
         "server_header": False,
@@ -168,32 +164,22 @@ def _run(
         preflight(source, load=True)
     finally:
         source.close()  # each worker opens its own
-    with tempfile.TemporaryDirectory(prefix="mlcycle-serving-prometheus-") as metrics_dir:
-        handoff = {
-            "MLCYCLE_TRACKING_URI": settings.tracking_uri,
-            "MLCYCLE_ARTIFACT_URI": settings.artifact_uri,
-            WORKER_OPTIONS_ENV: config.to_json(),
-            TARGET_ENV: orjson.dumps(target).decode(),
-            MULTIPROC_ENV: metrics_dir,
-        }
-        saved = {key: os.environ.get(key) for key in handoff}
-        os.environ.update(handoff)  # worker processes inherit this environment
-        try:
-            uvicorn.run(
-                "mlcycle.serving.serve:create_app_from_env",
-                factory=True,
-                workers=workers,
-                # a worker imports the model's libraries and loads and warms the model
-                # before it answers the supervisor's first health check
-                timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
-                **options,
-            )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    handoff = {
+        "MLCYCLE_TRACKING_URI": settings.tracking_uri,
+        "MLCYCLE_ARTIFACT_URI": settings.artifact_uri,
+        WORKER_OPTIONS_ENV: config.to_json(),
+        TARGET_ENV: orjson.dumps(target).decode(),
+    }
+    run_workers(
+        "mlcycle.serving.serve:create_app_from_env",
+        handoff,
+        workers=workers,
+        metrics_prefix="mlcycle-serving-prometheus-",
+        # a worker imports the model's libraries and loads and warms the model before it
+        # answers the supervisor's first health check
+        timeout_worker_healthcheck=WORKER_START_TIMEOUT_S,
+        **options,
+    )
 
 
 def create_app_from_env() -> ServingApp:
@@ -222,22 +208,3 @@ def create_app_from_env() -> ServingApp:
 
 def _options(data: dict[str, Any]) -> ServingOptions:
     return ServingOptions(**{**data, "trusted": tuple(data.get("trusted") or ())})
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's loggers and the serving app's, on stderr."""
-    upper = level.upper()
-    handler = {"handlers": ["stderr"], "level": upper, "propagate": False}
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "plain",
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "loggers": {"uvicorn": handler, "mlcycle.serving": handler},
-    }

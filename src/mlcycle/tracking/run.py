@@ -11,10 +11,12 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mlcycle.entities import ArtifactInfo, DatasetVersion, Run, RunInput, RunStatus
+from mlcycle.entities import ArtifactInfo, DatasetVersion, ModelVersion, Run, RunInput, RunStatus
 from mlcycle.errors import ConflictError, InvalidInputError
+from mlcycle.models.info import MODELS_TAG, ModelInfo
+from mlcycle.models.packaging import save_model
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.ports.datasets import RunInputLog
 from mlcycle.tracking.validation import (
@@ -27,11 +29,21 @@ from mlcycle.tracking.validation import (
 from mlcycle.tracking.writer import BackgroundWriter, RunBuffer, Series
 
 if TYPE_CHECKING:
-    from mlcycle.models.info import ModelInfo
     from mlcycle.models.signature import Signature
 
-#: Registers a logged model: ``(registered model name, run_id, artifact_path) -> version``.
-ModelRegistrar = Callable[[str, str, str], object]
+
+class ModelRegistrar(Protocol):
+    """How a run registers the models it logs (``log_model(register=...)``)."""
+
+    def check(self, name: str) -> None:
+        """Refuse (raise) before anything is written when ``name`` cannot be registered:
+        no model registry behind the run, or a name the registry refuses."""
+
+    def register(self, name: str, run_id: str, artifact_path: str) -> ModelVersion:
+        """Register the model logged at ``runs:/<run_id>/<artifact_path>`` as the next
+        version of ``name``."""
+        ...
+
 
 _time = time.time
 _MAX_ERROR = 8000
@@ -297,16 +309,19 @@ class ActiveRun:
         >>> info.uri  # doctest: +SKIP
         'runs:/0190.../model'
         """
-        # Imported on first use: mlcycle.models re-exports client functions (which import
-        # this module), and packaging loads pandas and the model's library.
-        from mlcycle.models.info import MODELS_TAG, ModelInfo
-        from mlcycle.models.packaging import save_model
-
         path = check_key(name, field="name").strip("/")
-        if register is not None and (not isinstance(register, str) or not register.strip()):
-            raise InvalidInputError(
-                "register must be the name of a registered model", field="register"
-            )
+        if register is not None:  # refused before anything is written
+            if not isinstance(register, str) or not register.strip():
+                raise InvalidInputError(
+                    "register must be the name of a registered model", field="register"
+                )
+            if self._register_model is None:
+                raise InvalidInputError(
+                    f"cannot register the model as {register!r}: this run has no model "
+                    "registry; start it with mlcycle.start_run or Client.start_run",
+                    field="register",
+                )
+            self._register_model.check(register)
         with tempfile.TemporaryDirectory(prefix="mlcycle-model-") as tmp:
             folder = Path(tmp) / "model"
             manifest = save_model(
@@ -318,16 +333,10 @@ class ActiveRun:
                 run_id=self.id,
             )
             self.log_artifacts(folder, artifact_path=path)
-        self._tag_model(MODELS_TAG, path, manifest.flavor.value)
         version = None
-        if register is not None:
-            if self._register_model is None:
-                raise InvalidInputError(
-                    f"cannot register the model as {register!r}: this run has no model "
-                    "registry; start it with mlcycle.start_run or Client.start_run",
-                    field="register",
-                )
-            version = self._register_model(register, self.id, path)
+        if self._register_model is not None and register is not None:
+            version = self._register_model.register(register, self.id, path)
+        self._tag_model(MODELS_TAG, path, manifest.flavor.value)  # listed once registered
         return ModelInfo(
             run_id=self.id, artifact_path=path, manifest=manifest, registered_version=version
         )

@@ -9,17 +9,27 @@ What each route needs is in :mod:`mlcycle.server.permissions`.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from starlette.responses import Response, StreamingResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from mlcycle.entities import ModelVersion
+from mlcycle.entities.codec import to_json
 from mlcycle.entities.governance import AuditQuery, Principal
 from mlcycle.errors import InvalidInputError, PermissionDeniedError
 from mlcycle.governance.actor import current_actor
+from mlcycle.governance.retirement import (
+    DEFAULT_PREDICTION_LOG_RETENTION,
+    DEFAULT_RETIRED_ARTIFACT_RETENTION,
+)
 from mlcycle.governance.service import GovernanceService
 from mlcycle.server.auth import principal_of
 from mlcycle.server.encode import OrjsonResponse
@@ -51,6 +61,7 @@ from mlcycle.server.governance_schemas import (
     VersionOut,
     WhoAmIOut,
 )
+from mlcycle.server.services import Governance
 
 router = APIRouter(prefix="/api/v1/governance", tags=["governance"], responses=ERROR_RESPONSES)
 
@@ -308,3 +319,71 @@ def legal_hold(name: str, version: VersionPath, body: HoldIn, gov: Gov) -> Respo
 
 def _version(v: ModelVersion) -> dict[str, Any]:
     return v.to_dict()
+
+
+# -- model cards, compliance bundles, retention -------------------------------------------------
+
+
+class CardFieldsIn(BaseModel):
+    """What the owner states on the card: ``intended_use``, ``limitations``,
+    ``ethical_considerations``."""
+
+    fields: dict[str, str]
+
+
+class RetentionIn(BaseModel):
+    """Durations such as ``90d`` (or milliseconds)."""
+
+    retired_artifacts: str | int = DEFAULT_RETIRED_ARTIFACT_RETENTION
+    prediction_logs: str | int = DEFAULT_PREDICTION_LOG_RETENTION
+    dry_run: bool = False
+
+
+@router.get("/models/{name}/versions/{version}/card")
+def model_card(name: str, version: VersionPath, governance: Governance) -> Response:
+    """The model card: version, run, data, evaluations, gates, approvals, deployments,
+    monitoring and retirement, in the codec's shape."""
+    return OrjsonResponse(to_json(governance.card(name, version)))
+
+
+@router.put("/models/{name}/versions/{version}/card")
+def set_card_fields(
+    name: str, version: VersionPath, body: CardFieldsIn, governance: Governance
+) -> Response:
+    """Set the owner's statements on the card; answers the version."""
+    return OrjsonResponse(to_json(governance.set_card_fields(name, version, **body.fields)))
+
+
+@router.get(
+    "/models/{name}/versions/{version}/bundle",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def compliance_bundle(name: str, version: VersionPath, governance: Governance) -> Response:
+    """The compliance bundle (a zip with card, lineage, evaluations, audit events and a
+    manifest of hashes), written to a spool file and streamed."""
+    handle, spool = tempfile.mkstemp(prefix="mlcycle-bundle-", suffix=".zip")
+    os.close(handle)
+    try:
+        governance.export_bundle(name, version, spool)
+    except BaseException:
+        Path(spool).unlink(missing_ok=True)
+        raise
+    return FileResponse(
+        spool,
+        media_type="application/zip",
+        filename=f"{name}-v{version}-bundle.zip",
+        background=BackgroundTask(Path(spool).unlink, missing_ok=True),
+    )
+
+
+@router.post("/retention")
+def apply_retention(body: RetentionIn, governance: Governance) -> Response:
+    """Delete artifacts of versions retired longer ago than ``retired_artifacts`` (unless
+    held) and prediction logs older than ``prediction_logs`` (``dry_run``: only say)."""
+    report = governance.apply_retention(
+        retired_artifacts=body.retired_artifacts,
+        prediction_logs=body.prediction_logs,
+        dry_run=body.dry_run,
+    )
+    return OrjsonResponse(to_json(report))

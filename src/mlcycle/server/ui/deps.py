@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mlcycle.backends.local import LocalBackend
 from mlcycle.client.client import Client
 from mlcycle.datasets.service import DatasetService
 from mlcycle.deployments.service import DeploymentService
@@ -35,18 +36,19 @@ class UiServices:
     governance: GovernanceService
     principal: Principal | None
     stages: Client
+    backend: LocalBackend
 
     @property
     def datasets(self) -> DatasetService:
-        return self.stages.datasets
+        return self.backend.dataset_service
 
     @property
     def deployments(self) -> DeploymentService:
-        return self.stages.deployments
+        return self.backend.deployment_service
 
     @property
     def monitoring(self) -> MonitorService:
-        return self.stages.monitoring
+        return self.backend.monitoring_service
 
 
 def services(request: Request) -> UiServices:
@@ -57,6 +59,7 @@ def services(request: Request) -> UiServices:
         governance=state.governance,
         principal=principal_of(request),
         stages=state.client,
+        backend=state.backend,
     )
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mlcycle.entities.monitoring import (
@@ -401,9 +401,15 @@ class SqlMonitoring:
         monitor: str | None = None,
         statuses: Sequence[AlertStatus] = (),
         limit: int | None = None,
+        before: tuple[int, str] | None = None,
     ) -> list[Alert]:
         with self._db.read() as conn:
             query = select(ALERTS).order_by(A.created_at.desc(), A.id.desc())
+            if before is not None:
+                at, alert_id = before
+                query = query.where(
+                    or_(A.created_at < at, and_(A.created_at == at, A.id < alert_id))
+                )
             if monitor is not None:
                 query = query.where(A.monitor_id == self._monitor_id(conn, monitor))
             if statuses:

@@ -323,13 +323,24 @@ class SqlRegistry:
                 raise NotFoundError(f"registered model {name!r} has no versions", field="version")
             return self._versions(conn, rows)[0]
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
+    def list_versions(
+        self,
+        name: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        exclude: Sequence[ModelVersionStatus] = (),
+    ) -> list[ModelVersion]:
         with self._db.read() as conn:
-            self._model_id(conn, name)
-            rows = conn.execute(
-                self._version_query().where(M.name == name).order_by(V.version)
-            ).all()
-            return self._versions(conn, rows)
+            model_id = self._model_id(conn, name)
+            query = self._version_query().where(V.model_id == model_id).order_by(V.version)
+            if after is not None:
+                query = query.where(V.version > after)
+            if exclude:
+                query = query.where(V.status.not_in([s.value for s in exclude]))
+            if limit is not None:
+                query = query.limit(limit)
+            return self._versions(conn, conn.execute(query).all())
 
     def versions_of_run(self, run_id: str) -> list[ModelVersion]:
         with self._db.read() as conn:

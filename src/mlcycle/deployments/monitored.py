@@ -1,30 +1,29 @@
-"""What monitoring reads of a client's deployments: the model a deployment serves, its
+"""What monitoring reads of the stored deployments: the model a deployment serves, its
 prediction log and its feedback (the :class:`~mlcycle.ports.monitoring.MonitoredDeployments`
 port over the deployment service and the prediction log files)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlcycle.deployments.prediction_logs import read_prediction_log
-from mlcycle.entities import ArmRole, Feedback
+from mlcycle.deployments.service import DeploymentService
+from mlcycle.entities import ArmRole, Deployment, Feedback
 from mlcycle.entities.monitoring import DeployedModel
 
-if TYPE_CHECKING:
-    from mlcycle.client.client import Client
 
+class StoredDeployments:
+    """The deployments of ``service`` as monitoring sees them; prediction logs are read
+    under ``artifact_root``."""
 
-class ClientDeployments:
-    """The deployments of ``client`` as monitoring sees them."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, service: DeploymentService, artifact_root: str) -> None:
+        self._service = service
+        self._artifact_root = artifact_root
 
     def deployed_model(self, deployment: str) -> DeployedModel:
-        service = self._client.deployments
-        found = service.get(deployment)
-        resolved = service.resolver.resolve(found.model_uri)
+        found = self._service.get(deployment)
+        resolved = self._service.resolver.resolve(found.model_uri)
         return DeployedModel(
             deployment=found.name,
             model_uri=found.model_uri,
@@ -36,15 +35,15 @@ class ClientDeployments:
         )
 
     def predictions(self, deployment: str, since: int | None, until: int | None) -> Any:
-        return read_prediction_log(self._client.settings.artifact_uri, deployment, since, until)
+        return read_prediction_log(self._artifact_root, deployment, since, until)
 
     def feedback(self, deployment: str, since: int | None, until: int | None) -> Sequence[Feedback]:
-        return self._client.deployments.feedback_for(deployment, since, until)
+        return self._service.feedback_for(deployment, since, until)
 
     def start_canary(
         self, deployment: str, model_uri: str, *, steps: Sequence[int], interval_s: float
-    ) -> object:
-        return self._client.deployments.canary(
+    ) -> Deployment:
+        return self._service.canary(
             deployment,
             model_uri,
             steps=steps,

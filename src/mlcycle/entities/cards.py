@@ -5,7 +5,7 @@ says about intended use and limitations (version tags ``mlcycle.card.<field>``),
 training data's lineage, profile and validation, evaluation overall, per slice and for
 fairness, the promotion gates, approvals, deployment history and the latest monitoring.
 It renders to Markdown and to a self-contained HTML page. The client gathers the facts
-(:meth:`mlcycle.client.governance.LocalGovernance.card`); this module only arranges them.
+(:class:`mlcycle.backends.cards.ModelCards`); this module only arranges them.
 """
 
 from __future__ import annotations
