@@ -9,6 +9,7 @@ from mlcycle.search import (
     And,
     Attribute,
     Comparison,
+    Dialect,
     Entity,
     Field,
     Filter,
@@ -477,3 +478,24 @@ def test_order_by_errors(
     assert error.position == position
     assert str(error).startswith(f"Invalid order_by clause {clause!r} at position {position}: ")
     assert fragment in str(error)
+
+
+def test_a_dialect_names_other_fields_with_the_same_grammar_and_messages() -> None:
+
+    experiments = Dialect(
+        attributes={"name": "name", "creation_time": "creation_time"},
+        numeric=frozenset({"creation_time"}),
+        entities=frozenset({Entity.TAG}),
+    )
+    found = parse_filter("name LIKE 'a%' AND (tags.k = 'v' OR creation_time > 5)", experiments)
+    assert isinstance(found, And)
+    assert found.items[0] == Comparison(Field(Entity.ATTRIBUTE, "name"), Op.LIKE, "a%")
+    with pytest.raises(FilterSyntaxError, match="unknown attribute 'status'; expected one of"):
+        parse_filter("status = 'RUNNING'", experiments)
+    with pytest.raises(FilterSyntaxError, match=r"unknown field 'metrics\.m'"):
+        parse_filter("metrics.m > 1", experiments)
+    with pytest.raises(FilterSyntaxError, match="takes a number"):
+        parse_filter("creation_time > 'x'", experiments)
+    # the run dialect is the default, and its messages are unchanged
+    with pytest.raises(FilterSyntaxError, match="Invalid filter at position 0: unknown attribute"):
+        parse_filter("creation_time > 5")

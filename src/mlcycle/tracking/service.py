@@ -297,10 +297,14 @@ class TrackingService:
             check_name(name, field="name")
         self.store.runs.update(run_id, name=name, description=description)
 
-    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+    def log_params(
+        self, run_id: str, params: Mapping[str, object], *, allow_ended: bool = False
+    ) -> None:
+        """Log params; a finished run takes them only with ``allow_ended`` (see
+        docs/tracking.md, "Finished runs"), a deleted run never."""
         clean = {check_key(k, field="param key"): param_text(k, v) for k, v in params.items()}
         if clean:
-            self.store.runs.log_params(run_id, clean)
+            self.store.runs.log_params(run_id, clean, allow_ended=allow_ended)
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}
@@ -311,13 +315,23 @@ class TrackingService:
         self.store.runs.delete_tag(run_id, key)
 
     def log_metrics(
-        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        *,
+        batch_id: str | None = None,
+        allow_ended: bool = False,
     ) -> None:
         """Write metric batches in one transaction (see :meth:`ingest_metrics`)."""
-        self.ingest_metrics(run_id, batches, batch_id=batch_id)
+        self.ingest_metrics(run_id, batches, batch_id=batch_id, allow_ended=allow_ended)
 
     def ingest_metrics(
-        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        *,
+        batch_id: str | None = None,
+        allow_ended: bool = False,
     ) -> bool:
         """Write metric batches in one transaction; False when ``batch_id`` was stored before.
 
@@ -326,7 +340,7 @@ class TrackingService:
         """
         for batch in batches:
             check_key(batch.key, field="metric key")
-        return self.store.metrics.write(run_id, batches, batch_id)
+        return self.store.metrics.write(run_id, batches, batch_id, allow_ended=allow_ended)
 
     def get_metric_history(
         self, run_id: str, key: str, *, max_points: int | None = None

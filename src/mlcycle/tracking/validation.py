@@ -22,7 +22,7 @@ def check_key(key: object, *, field: str) -> str:
         raise InvalidInputError(f"{field} must be a string, got {type(key).__name__}", field=field)
     if not key or len(key) > MAX_KEY:
         raise InvalidInputError(f"{field} {key!r} must have 1 to {MAX_KEY} characters", field=field)
-    if not _KEY.match(key) or key.startswith("/") or ".." in key.split("/"):
+    if not _KEY.fullmatch(key) or key.startswith("/") or ".." in key.split("/"):
         raise InvalidInputError(
             f"{field} {key!r} may contain only letters, digits, spaces and _ - . / : "
             "and must not start with '/'",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,12 +100,44 @@ def error_response(code: str, message: str) -> Response:
     return Response(body, status_code=STATUS.get(code, 500), media_type="application/json")
 
 
+#: mlcycle's messages of errors MLflow's clients (and their users' code) match on, in
+#: MLflow's words.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"no run with ID '(?P<id>[^']*)'"), "Run with id={id} not found"),
+    (
+        re.compile(r"run (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with name: {key} in run with id {id}",
+    ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' does not exist"),
+        "Registered Model with name={name} not found",
+    ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' exists already"),
+        "Registered Model (name={name}) already exists.",
+    ),
+    (
+        re.compile(r"logged model (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with key '{key}' found for logged model {id}",
+    ),
+)
+
+
+def mlflow_message(message: str) -> str:
+    """``message`` in MLflow's words where MLflow's clients match on them."""
+    for pattern, template in _MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            return template.format(**found.groupdict())
+    return message
+
+
 def answer_error(exc: Exception, what: str) -> Response:
     """The MLflow error answer for any exception a route raised."""
     if isinstance(exc, MlflowError):
         return error_response(exc.code, exc.message)
     if isinstance(exc, MlcycleError):
-        return error_response(error_code(exc), exc.message)
+        return error_response(error_code(exc), mlflow_message(exc.message))
     logger.exception("unexpected error in %s", what)
     return error_response(INTERNAL_ERROR, f"the server failed to answer {what}")
 
@@ -129,8 +162,20 @@ def _missing(name: str) -> MlflowError:
     )
 
 
+def shown(value: object) -> str:
+    """A value as MLflow's messages show it (JSON, keys sorted)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return repr(value)
+
+
 def _invalid(name: str, value: object, rule: str) -> MlflowError:
-    return MlflowError(f"Invalid value {value!r} for parameter '{name}' supplied: {rule}")
+    return MlflowError(
+        f"Invalid value {shown(value)} for parameter '{name}' supplied: {rule}. Hint: Value "
+        f"was of type '{type(value).__name__}'. See the API docs for more information about "
+        "request parameters."
+    )
 
 
 _SPECIAL = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf}
@@ -176,7 +221,7 @@ class Params:
             return default
         if not isinstance(value, str):
             raise _invalid(name, value, "a string is expected")
-        return value
+        return _no_nul(name, value)
 
     def req(self, name: str) -> str:
         """A required, non-empty string parameter."""
@@ -283,6 +328,13 @@ def to_float(name: str, value: object) -> float:
     raise _invalid(name, value, "a number is expected")
 
 
+def _no_nul(name: str, value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store (MLflow 3.18's rule)."""
+    if "\x00" in value:
+        raise MlflowError(f"'{name}' cannot contain NUL (0x00) characters")
+    return value
+
+
 def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]:
     """``[{"key": k, "value": v}, ...]`` (tags, params) as a dict; a missing value is ""."""
     out: dict[str, str] = {}
@@ -293,7 +345,7 @@ def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]
             raise MlflowError(f"every item of '{field}' needs a string 'key'")
         if not isinstance(value, str):
             value = str(value)
-        out[key] = value
+        out[_no_nul(f"{field}.key", key)] = _no_nul(f"{field}.value", value)
     return out
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from mlcycle.entities import MetricBatch, Run, RunStatus
+from mlcycle.errors import NotFoundError
 from mlcycle.server.mlflow import wire
 from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.protocol import MlflowError, Params, key_values, to_float
@@ -43,6 +44,14 @@ def full_run(ctx: MlflowContext, run: Run) -> dict[str, Any]:
     return wire.run(run, latest, datasets, models)
 
 
+def _exists(ctx: MlflowContext, run_id: str) -> bool:
+    try:
+        ctx.tracking.get_run(run_id)
+    except NotFoundError:
+        return False
+    return True
+
+
 @route("/runs/create", "POST")
 def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment_id = ctx.experiment_id(p.text("experiment_id") or "0")
@@ -52,11 +61,14 @@ def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     user = p.text("user_id")
     if user and wire.USER not in tags:
         tags[wire.USER] = user
+    parent = tags.get(wire.PARENT) or None
+    if parent is not None and not _exists(ctx, parent):
+        parent = None  # MLflow takes any value for the tag; only a real run is a parent
     run = ctx.tracking.create_run(
         experiment_id,
         name=name,
         tags=tags,
-        parent_id=tags.get(wire.PARENT) or None,
+        parent_id=parent,
         description=tags.get(wire.NOTE) or None,
         start_time=p.integer("start_time"),
     )
@@ -143,6 +155,7 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
                     "timestamp": timestamp,
                     "step": step,
                     "run_id": run_id,
+                    "model_id": str(model_id),
                     "dataset_name": item.get("dataset_name"),
                     "dataset_digest": item.get("dataset_digest"),
                 }
@@ -163,7 +176,8 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
         for key, (steps, times, values) in by_key.items()
     ]
     if batches:
-        ctx.tracking.log_metrics(run_id, batches)
+        # MLflow takes metrics on a finished run (only a deleted run refuses them)
+        ctx.tracking.log_metrics(run_id, batches, allow_ended=True)
     for model_id, metrics in linked.items():
         now = ctx.tracking.clock()
         ctx.records.update_logged_model(model_id, updated_at=now, metrics=metrics)
@@ -196,7 +210,9 @@ def log_metric(ctx: MlflowContext, p: Params) -> None:
 
 @route("/runs/log-parameter", "POST")
 def log_param(ctx: MlflowContext, p: Params) -> None:
-    ctx.tracking.log_params(run_id_of(p), {p.req("key"): p.text("value", default="") or ""})
+    ctx.tracking.log_params(
+        run_id_of(p), {p.req("key"): p.text("value", default="") or ""}, allow_ended=True
+    )
 
 
 def set_tags(ctx: MlflowContext, run_id: str, tags: dict[str, str]) -> None:
@@ -244,7 +260,7 @@ def log_batch(ctx: MlflowContext, p: Params) -> None:
         "metrics, params, and tags", len(metrics) + len(params) + len(tags), MAX_ENTITIES_PER_BATCH
     )
     if params:
-        ctx.tracking.log_params(run_id, key_values(params, "params"))
+        ctx.tracking.log_params(run_id, key_values(params, "params"), allow_ended=True)
     if tags:
         set_tags(ctx, run_id, key_values(tags, "tags"))
     if metrics:
