@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from mlcycle.errors import (
     AlreadyExistsError,
@@ -181,7 +182,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         what = "no such endpoint" if status == 404 else "method not allowed"
         message = f"{what}: {request.method} {request.url.path} (see /docs)"
     field = "body" if status in (413, 415) else None
-    return error_response(status, kind, message, field=field, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request)
+    return error_response(status, kind, message, field=field, headers=headers)
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (starlette's own 405 names only the
+    methods of the first route that matched the path, though GET and POST of one path are
+    often two routes)."""
+    methods: set[str] = set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                methods.add(method)
+                break
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -54,6 +55,17 @@ class SqlStore:
         return search_runs(
             self.db, experiment_ids, filter, order_by, max_results, page_token, stages
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write of the block one transaction: all of them are stored, or none.
+
+        >>> with store.transaction():  # doctest: +SKIP
+        ...     store.runs.log_params(run_id, {"lr": "0.1"})
+        ...     store.runs.set_tags(run_id, {"team": "a"})
+        """
+        with self.db.write():
+            yield
 
     def close(self) -> None:
         self.db.dispose()
