@@ -8,6 +8,7 @@ same class the local store would have raised::
     AlreadyExistsError, ConflictError            409
     ModelRetiredError                            410
     AuthenticationError                          401   (with WWW-Authenticate)
+    TooManyAttemptsError                         429   (with Retry-After)
     PermissionDeniedError (ApprovalRequired)     403
     InvalidInputError (FilterSyntaxError)        400   (422 for request validation)
     StoreError (SchemaOutdatedError)             503
@@ -40,6 +41,7 @@ from mlcycle.errors import (
     PermissionDeniedError,
     RemoteError,
     StoreError,
+    TooManyAttemptsError,
 )
 
 logger = logging.getLogger("mlcycle.server")
@@ -50,6 +52,7 @@ STATUS: dict[type[MlcycleError], int] = {
     ConflictError: 409,
     ModelRetiredError: 410,
     AuthenticationError: 401,
+    TooManyAttemptsError: 429,
     PermissionDeniedError: 403,
     InvalidInputError: 400,
     StoreError: 503,

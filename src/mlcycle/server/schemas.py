@@ -46,11 +46,11 @@ Name = Annotated[
 ]
 Key = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=250, pattern=r"^[\w\-./ :]+$"),
+    StringConstraints(min_length=1, max_length=250, pattern=_NO_NUL),
     AfterValidator(_no_nul),
     Field(
         description="1-250 letters, digits, spaces and _ - . / : ; not starting with '/', "
-        "no '..' path segment"
+        "no '..' path segment (checked by the service: 400 naming the key)"
     ),
 ]
 Id = Annotated[
