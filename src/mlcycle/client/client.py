@@ -26,6 +26,7 @@ from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.governance.audit import StoreAuditSink
 from mlcycle.ports.backend import TrackingBackend
 from mlcycle.remote import RemoteBackend
+from mlcycle.remote.http import RetryPolicy
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import SqlStore, open_store
@@ -85,7 +86,12 @@ class Client:
                 if self._backend is None:
                     if self.settings.is_remote:
                         remote = RemoteBackend(
-                            self.settings.tracking_uri, token=self.settings.token
+                            self.settings.tracking_uri,
+                            token=self.settings.token,
+                            retry=RetryPolicy(
+                                budget_s=self.settings.writer_retry_s,
+                                max_backoff_s=self.settings.writer_backoff_max_s,
+                            ),
                         )
                         weakref.finalize(self, remote.close)  # its connections go with the client
                         self._remote = remote
