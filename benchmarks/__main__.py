@@ -1,4 +1,5 @@
-"""``python -m benchmarks [SUITE ...] [--quick] [--only NAME,...] [--out DIR]``."""
+"""``python -m benchmarks [SUITE ...] [--quick] [--only NAME,...] [--out DIR]
+[--compare EARLIER]``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 from benchmarks._common import fmt, log
+from benchmarks.compare import print_comparison
 
 #: Suite name -> module; each module has ``BENCHMARKS`` (names) and ``run(...)``.
 SUITES: dict[str, str] = {
@@ -20,6 +22,9 @@ SUITES: dict[str, str] = {
     "mlflow": "benchmarks.mlflow_compat",
     "batch": "benchmarks.batch",
     "monitoring": "benchmarks.monitoring",
+    "scale": "benchmarks.scale_out",
+    "containers": "benchmarks.containers",
+    "ui": "benchmarks.ui",
 }
 
 
@@ -43,7 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=Path("bench-out"), help="folder for the JSON summaries"
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="EARLIER",
+        help="an earlier run's JSON (or its --out folder): print each figure's change",
+    )
     args = parser.parse_args(argv)
+    if args.compare is not None and args.compare.resolve() == args.out.resolve():
+        parser.error("--compare needs an earlier run's folder, not this run's --out")
 
     unknown = [s for s in args.suites if s not in SUITES]
     if unknown:
@@ -66,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         ok: bool = module.run(quick=args.quick, out_dir=args.out, only=only)
         failed = failed or not ok
     log(f"\nbenchmarks finished in {fmt(time.perf_counter() - started)} s")
+    if args.compare is not None:
+        print_comparison(args.compare, args.out)
     return 1 if failed else 0
 
 

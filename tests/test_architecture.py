@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "ports": 3,
     "store": 4,
     "artifacts": 4,
+    "compute": 4,
     "tracking": 5,
     "datasets": 5,
     "models": 5,
@@ -38,6 +39,7 @@ LAYERS: dict[str, int] = {
     "cli": 7,
     "server": 7,
     "serving": 7,
+    "containers": 7,
 }
 LEAVES = {"errors", "types"}
 SERVICES = 5

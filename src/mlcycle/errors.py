@@ -19,7 +19,8 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   └── ApprovalRequiredError  a protected change needs a second person's approval
     ├── PredictionFailedError      the model raised while predicting (names the rows)
     ├── StoreError                 the store cannot be reached or is not usable
-    │   └── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
+    │   ├── SchemaOutdatedError    the store needs ``mlcycle db upgrade``
+    │   └── ArtifactStoreError     the artifact store (a bucket) refused or did not answer
     └── RemoteError                a tracking server failed or could not be reached
 
 Edges (CLI, HTTP server) translate these classes into exit codes and status codes in one
@@ -168,6 +169,11 @@ class StoreError(MlcycleError):
 
 class SchemaOutdatedError(StoreError):
     """The store's schema is older than this version of mlcycle expects."""
+
+
+class ArtifactStoreError(StoreError):
+    """The artifact store cannot be used: a missing bucket, refused credentials, or an
+    endpoint that does not answer. The message names the artifact URI."""
 
 
 class RemoteError(MlcycleError):

@@ -38,6 +38,15 @@ class LocalArtifactStore:
         root = str(root)
         if root.startswith("file://"):
             root = root[len("file://") :]
+        elif "://" in root:
+            # Never a folder named "s3:" in the working directory: a URI this store cannot
+            # write to is refused before anything is written.
+            scheme = root.split("://", 1)[0]
+            raise InvalidInputError(
+                f"artifact URI {root!r}: the scheme {scheme + '://'!r} is not supported; "
+                "use a local directory or a file:// URI",
+                field="artifact_uri",
+            )
         self.root = Path(root).expanduser().resolve()
 
     def _path(self, key: str) -> Path:

@@ -96,20 +96,7 @@ def run_batch(
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
 
-    def work(chunk: Chunk) -> tuple[int, pa.Table]:
-        try:
-            table = predictor(chunk.data)
-        except MlcycleError:
-            raise
-        except Exception as exc:  # the model's own failure, reported with its chunk
-            raise PredictionFailedError(
-                f"the model failed on chunk {chunk.index} (rows {chunk.start}-"
-                f"{chunk.stop - 1}) of {source.description}: {type(exc).__name__}: {exc}",
-                chunk=chunk.index,
-                rows=(chunk.start, chunk.stop - 1),
-            ) from exc
-        parts.write(chunk.index, table)
-        return chunk.index, table
+    work = ChunkWork(predictor, parts, source.description)
 
     # A reader thread decodes the next chunks (Arrow releases the GIL) while this thread
     # writes the output and the workers predict.
@@ -146,6 +133,31 @@ def run_batch(
         seconds=time.perf_counter() - started,
         uses_numpy=predictor.uses_numpy,
     )
+
+
+class ChunkWork:
+    """Predicts one chunk and saves it as a part; picklable, so the chunks of a job can
+    run in other processes or on Ray workers (which save their parts themselves)."""
+
+    def __init__(self, predictor: ChunkPredictor, parts: PartStore, description: str) -> None:
+        self.predictor = predictor
+        self.parts = parts
+        self.description = description
+
+    def __call__(self, chunk: Chunk) -> tuple[int, pa.Table]:
+        try:
+            table = self.predictor(chunk.data)
+        except MlcycleError:
+            raise
+        except Exception as exc:  # the model's own failure, reported with its chunk
+            raise PredictionFailedError(
+                f"the model failed on chunk {chunk.index} (rows {chunk.start}-"
+                f"{chunk.stop - 1}) of {self.description}: {type(exc).__name__}: {exc}",
+                chunk=chunk.index,
+                rows=(chunk.start, chunk.stop - 1),
+            ) from exc
+        self.parts.write(chunk.index, table)
+        return chunk.index, table
 
 
 def native_threads(workers: int) -> int:

@@ -27,6 +27,7 @@ from mlcycle.cli import (
     evaluate,
     experiments,
     governance,
+    images,
     models,
     monitors,
     predict,
@@ -34,6 +35,7 @@ from mlcycle.cli import (
     serve,
     server,
     tokens,
+    ui,
     users,
 )
 from mlcycle.cli.context import CliState
@@ -61,7 +63,9 @@ app.add_typer(approvals.app)
 app.add_typer(audit.app)
 app.add_typer(governance.app)
 server.register(app)
+images.register(models.app, deployments.app)
 serve.register(app)
+ui.register(app)
 app.command("gc")(db.gc)
 app.command("demo")(demo.demo)
 app.command("evaluate")(evaluate.evaluate)

@@ -87,6 +87,15 @@ def predict(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Chunks predicted at the same time.")
     ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            metavar="thread|process|ray",
+            help="Where chunks run: threads of this process, processes of this machine, or "
+            "Ray tasks (RAY_ADDRESS, else a local cluster; needs mlcycle[ray]).",
+        ),
+    ] = "thread",
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (memory holds a few).")
     ] = mlcycle.batch.DEFAULT_CHUNK_ROWS,
@@ -138,6 +147,7 @@ def predict(
 
         mlcycle predict models:/churn@champion -i customers.parquet -o scores.parquet
         mlcycle predict models:/churn/3 -i churn-test@2 -o preds.parquet --keep id --workers 2
+        mlcycle predict models:/churn/3 -i big.parquet -o preds.parquet --executor ray
     """
     columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
     bar = _Bar(quiet or as_json)
@@ -148,6 +158,7 @@ def predict(
                 input,
                 output_path,
                 workers=workers,
+                executor=executor,
                 chunk_rows=chunk_rows,
                 keep=columns,
                 probabilities=proba,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlcycle.batch.executors import Executor, ThreadExecutor
+from mlcycle.batch.executors import Executor, ThreadExecutor, executor_for
 from mlcycle.batch.results import DEFAULT_CHUNK_ROWS, BatchResult, ModelIdentity, Progress
 from mlcycle.client.client import Client
 from mlcycle.client.fluent import get_client
@@ -41,7 +41,7 @@ def predict(
     probabilities: bool | None = None,
     model_columns: bool = False,
     restart: bool = False,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     progress: Progress | None = None,
     trusted: Sequence[str] | None = None,
     client: Client | None = None,
@@ -59,13 +59,16 @@ def predict(
             classifiers, ``proba_<class>`` per class, in input order. The file's metadata
             names the model (``mlcycle.model_uri``, ``mlcycle.model_name``,
             ``mlcycle.model_version``...); ``model_columns=True`` adds them as columns.
-        workers: chunks predicted at the same time (threads), ignored with ``executor``.
+        workers: chunks predicted at the same time (by threads unless ``executor`` says
+            otherwise), ignored with an :class:`~mlcycle.batch.Executor` instance.
         chunk_rows: rows per chunk: memory holds a few chunks at a time.
         probabilities: None writes class probabilities when the model has
             ``predict_proba``; False leaves them out.
         restart: discard finished chunks of an earlier run with other arguments instead
             of refusing to resume.
-        executor: where chunks run (default: a :class:`ThreadExecutor` of ``workers``).
+        executor: where chunks run: ``"thread"`` (the default, threads of this process),
+            ``"process"`` (processes of this machine), ``"ray"`` (tasks on the Ray
+            cluster ``RAY_ADDRESS`` names, else a local one), or an Executor instance.
         progress: called as ``progress(rows_done, rows_total_or_None)`` after each chunk.
 
     Returns:
@@ -91,8 +94,10 @@ def predict(
     loaded, identity = _resolve_model(model, trusted, client)
     source = _resolve_input(input, client)
     _check_not_in_input(input, output)
-    own = executor is None
-    runner = executor if executor is not None else ThreadExecutor(workers)
+    own = not isinstance(executor, Executor)
+    runner = (
+        executor if isinstance(executor, Executor) else executor_for(executor or "thread", workers)
+    )
     try:
         return run_batch(
             loaded,

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.artifacts import LocalArtifactStore, S3ArtifactStore, open_artifact_store
 from mlcycle.client.registry import register_model, version_scorer
 from mlcycle.client.results import RunComparison, RunList
 from mlcycle.durations import parse_duration_ms
@@ -20,6 +20,7 @@ from mlcycle.entities import (
     MetricHistory,
     Problem,
     Run,
+    RunStatus,
     Task,
 )
 from mlcycle.errors import InvalidInputError, NotFoundError
@@ -100,7 +101,7 @@ class Client:
                     store = open_store(self.settings.tracking_uri)
                     self._service = TrackingService(
                         store,
-                        LocalArtifactStore(self.settings.artifact_uri),
+                        open_artifact_store(self.settings.artifact_uri),
                         audit=StoreAuditSink(store.governance),  # every change, audited
                     )
                     self._backend = self._service
@@ -122,7 +123,7 @@ class Client:
             if (
                 service is None
                 or not isinstance(service.store, SqlStore)
-                or not isinstance(service.artifact_store, LocalArtifactStore)
+                or not isinstance(service.artifact_store, LocalArtifactStore | S3ArtifactStore)
             ):
                 raise InvalidInputError(
                     "datasets need a client built from a store URI, not a custom backend",
@@ -361,7 +362,11 @@ class Client:
             ),
         )
         if capture_environment:
-            active.log_text(installed_packages(), PACKAGES_ARTIFACT)
+            try:
+                active.log_text(installed_packages(), PACKAGES_ARTIFACT)
+            except BaseException as exc:  # e.g. an unusable artifact store: not left RUNNING
+                active.end(RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+                raise
         if system_metrics:
             SystemMetricsMonitor(active, interval=system_metrics_interval).start()
         return active

@@ -150,7 +150,11 @@ def _download(client: Client, source: ModelSource) -> Path:
 
 
 def _cache_root(client: Client) -> Path:
+    """Downloaded models are cached beside local artifacts, or in the user's cache folder
+    when the artifacts are in object storage."""
     base = client.settings.artifact_uri
     if base.startswith("file://"):
         base = base[len("file://") :]
+    elif "://" in base:
+        return Path.home() / ".cache" / "mlcycle" / CACHE_DIR
     return Path(base).expanduser() / CACHE_DIR

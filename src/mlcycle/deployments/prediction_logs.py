@@ -4,7 +4,8 @@ Serving appends through :class:`PredictionLogWriter`: ``append`` puts one entry 
 answered rows) on a bounded in-memory queue and returns at once; a background thread writes
 Parquet files every ``flush_rows`` rows or ``flush_interval_s`` seconds, and on ``close``.
 A full queue drops the entry and counts the dropped rows (``dropped``): the request path
-never waits on disk. Files land under the artifact root::
+never waits on disk. Files go through the artifact store (a local folder or an ``s3://``
+bucket, where DuckDB or pyarrow can read them in place), under::
 
     prediction-logs/deployment=<name>/hour=<YYYYMMDDHH>/part-<id>.parquet
 
@@ -43,8 +44,10 @@ from urllib.parse import quote
 
 import numpy as np
 
+from mlcycle.artifacts import open_artifact_store
 from mlcycle.errors import InvalidInputError
 from mlcycle.ids import new_id
+from mlcycle.ports.artifacts import ArtifactStore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,11 +102,34 @@ class LogEntry:
         return sum(r.stop - r.start for r in self.requests)
 
 
+#: Where the log is: an artifact root (a local folder, ``file://`` or ``s3://`` URI) or an
+#: artifact store already open.
+LogRoot = str | os.PathLike[str] | ArtifactStore
+
+
+def log_store(root: LogRoot) -> ArtifactStore:
+    """The artifact store of ``root`` (no I/O)."""
+    if isinstance(root, str | os.PathLike):
+        return open_artifact_store(os.fspath(root))
+    return root
+
+
+def deployment_prefix(deployment: str) -> str:
+    """The key prefix of a deployment's prediction log in the artifact store."""
+    return f"{LOG_DIR}/deployment={quote(deployment, safe='')}"
+
+
 def deployment_dir(artifact_root: str | os.PathLike[str], deployment: str) -> Path:
-    """The folder holding a deployment's prediction log."""
+    """The local folder holding a deployment's prediction log (a local root only)."""
     root = os.fspath(artifact_root)
     if root.startswith("file://"):
         root = root[len("file://") :]
+    elif "://" in root:
+        raise InvalidInputError(
+            f"the prediction log is kept under a local artifact root for now; {root!r} is "
+            "not one (set MLCYCLE_ARTIFACT_URI to a directory for serving processes)",
+            field="artifact_uri",
+        )
     return Path(root).expanduser() / LOG_DIR / f"deployment={quote(deployment, safe='')}"
 
 
@@ -117,7 +143,7 @@ class PredictionLogWriter:
 
     def __init__(
         self,
-        artifact_root: str | os.PathLike[str],
+        artifact_root: LogRoot,
         *,
         max_queued_rows: int = 200_000,
         flush_rows: int = 10_000,
@@ -128,6 +154,7 @@ class PredictionLogWriter:
                 "prediction log limits must be positive", field="prediction_log"
             )
         self.artifact_root = artifact_root
+        self.store = log_store(artifact_root)
         self.max_queued_rows = max_queued_rows
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
@@ -210,26 +237,22 @@ class PredictionLogWriter:
         for (deployment, hour), tables in groups.items():
             rows = sum(t.num_rows for t in tables)
             try:
-                _write_file(self.artifact_root, deployment, hour, tables)
+                _write_file(self.store, deployment, hour, tables)
                 self.written += rows
             except Exception:
                 self.errors += 1
                 self.dropped += rows
 
 
-def _write_file(
-    root: str | os.PathLike[str], deployment: str, hour: str, tables: list[Any]
-) -> None:
+def _write_file(store: ArtifactStore, deployment: str, hour: str, tables: list[Any]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.concat_tables(tables, promote_options="permissive")
-    folder = deployment_dir(root, deployment) / f"hour={hour}"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"part-{new_id()}.parquet"
-    tmp = folder / f".{name}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, folder / name)  # readers never see half a file
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    key = f"{deployment_prefix(deployment)}/hour={hour}/part-{new_id()}.parquet"
+    store.put_bytes(key, sink.getvalue().to_pybytes())  # whole or absent, for readers
 
 
 #: (entry, its logged requests in one hour, the rows of those requests in the entry)
@@ -355,7 +378,7 @@ def to_ms(moment: Moment, *, field: str) -> int | None:
 
 
 def read_prediction_log(
-    artifact_root: str | os.PathLike[str], name: str, since: Moment = None, until: Moment = None
+    artifact_root: LogRoot, name: str, since: Moment = None, until: Moment = None
 ) -> pd.DataFrame:
     """The logged predictions of deployment ``name`` under ``artifact_root`` with
     ``since <= time < until`` (datetimes, naive ones UTC, or ms since the epoch; None
@@ -370,14 +393,14 @@ def read_prediction_log(
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     if not isinstance(name, str) or not name:
         raise InvalidInputError("the deployment name must be a non-empty string", field="name")
     lo, hi = to_ms(since, field="since"), to_ms(until, field="until")
     if lo is not None and hi is not None and hi < lo:
         raise InvalidInputError("until must not be before since", field="until")
-    tables = [pq.read_table(path) for path in _files(deployment_dir(artifact_root, name), lo, hi)]
+    store = log_store(artifact_root)
+    tables = [_read(store, key) for key in _keys(store, name, lo, hi)]
     if not tables:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[c]) for c in BASE_COLUMNS})
     table = pa.concat_tables(tables, promote_options="permissive")
@@ -411,24 +434,39 @@ _EMPTY_DTYPES = {
 }
 
 
-def _files(folder: Path, lo: int | None, hi: int | None) -> list[Path]:
-    if not folder.is_dir():
-        return []
+def _keys(store: ArtifactStore, deployment: str, lo: int | None, hi: int | None) -> list[str]:
+    """The log files of ``deployment`` in the hour partitions that overlap [lo, hi]."""
     first = None if lo is None else _hour(lo)
     last = None if hi is None else _hour(hi)
-    found: list[Path] = []
-    for part in sorted(folder.iterdir()):
-        if not part.name.startswith("hour="):
+    found: list[str] = []
+    for key in store.iter_keys(deployment_prefix(deployment)):
+        *_, partition, name = key.split("/")
+        if not partition.startswith("hour=") or not (
+            name.startswith("part-") and name.endswith(".parquet")
+        ):
             continue
-        hour = part.name[len("hour=") :]
+        hour = partition[len("hour=") :]
         if (first is not None and hour < first) or (last is not None and hour > last):
             continue
-        found.extend(sorted(p for p in part.glob("part-*.parquet")))
-    return found
+        found.append(key)
+    return sorted(found)
+
+
+def _read(store: ArtifactStore, key: str, columns: list[str] | None = None) -> Any:
+    """One log file as an Arrow table: in place when the store keeps it on this disk,
+    else streamed (ranged reads of the footer and the columns asked for)."""
+    import pyarrow.parquet as pq
+
+    local_path = getattr(store, "local_path", None)
+    path = None if local_path is None else local_path(key)
+    if path is not None:
+        return pq.read_table(path, columns=columns)
+    with store.open(key) as handle:
+        return pq.read_table(handle, columns=columns)
 
 
 def logged_request_ids(
-    artifact_root: str | os.PathLike[str],
+    artifact_root: LogRoot,
     name: str,
     request_ids: Iterable[str],
     *,
@@ -436,12 +474,11 @@ def logged_request_ids(
 ) -> set[str]:
     """Which of ``request_ids`` appear in the deployment's log (from ``since_ms`` on);
     reads only the ``request_id`` column of the partitions in range."""
-    import pyarrow.parquet as pq
-
+    store = log_store(artifact_root)
     wanted = set(request_ids)
     found: set[str] = set()
-    for path in reversed(_files(deployment_dir(artifact_root, name), since_ms, None)):
-        ids = pq.read_table(path, columns=["request_id"]).column("request_id").to_pylist()
+    for key in reversed(_keys(store, name, since_ms, None)):
+        ids = _read(store, key, ["request_id"]).column("request_id").to_pylist()
         found.update(wanted.intersection(ids))
         if found == wanted:
             break

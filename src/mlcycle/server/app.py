@@ -16,10 +16,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from mlcycle import __version__
-from mlcycle.artifacts.local import LocalArtifactStore
+from mlcycle.artifacts import open_artifact_store
+from mlcycle.client.client import Client
 from mlcycle.errors import InvalidInputError
-from mlcycle.server import errors
-from mlcycle.server.auth import AuthMiddleware, authorization
+from mlcycle.server import errors, ui
+from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorization
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
 from mlcycle.server.governance_state import governance_state
 from mlcycle.server.middleware import RequestContext
@@ -60,13 +61,22 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         store = await run_in_threadpool(open_store, settings.tracking_uri)
-        files = LocalArtifactStore(settings.artifact_uri)
+        files = open_artifact_store(settings.artifact_uri)
         # the tracking service ("service"), governance and the registry, all audited
         governed = await run_in_threadpool(governance_state, store, files, auth=auth)
         mlflow = mlflow_context(governed["service"], governed["registry"], store)
+        # datasets, deployments and monitoring for the web UI, built on first use
+        stages = Client(settings=settings)
         try:
-            yield {**governed, "store": store, "telemetry": telemetry, "mlflow": mlflow}
+            yield {
+                **governed,
+                "store": store,
+                "telemetry": telemetry,
+                "mlflow": mlflow,
+                "client": stages,
+            }
         finally:
+            stages.close()
             store.close()
 
     app = FastAPI(
@@ -75,7 +85,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         description=_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the UI serves /docs with Swagger UI's files from the package
         redoc_url=None,
         dependencies=[authorization()] if auth else None,
     )
@@ -83,8 +93,14 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
     for module in (experiments, runs, metrics, artifacts, ops, governance):
         app.include_router(module.router)
     app.include_router(mlflow_router())  # MLflow's REST API (docs/mlflow.md)
+    app.include_router(ui.router())  # the web UI at / (docs/ui.md)
     if auth:
-        app.add_middleware(AuthMiddleware)  # inside RequestContext: 401s get request IDs
+        app.add_middleware(
+            AuthMiddleware,
+            public_paths=DEFAULT_PUBLIC_PATHS | ui.PUBLIC_PATHS,
+            public_prefixes=ui.PUBLIC_PREFIXES,
+            login_path=ui.LOGIN_PATH,
+        )  # inside RequestContext: 401s get request IDs
     app.add_middleware(RequestContext, telemetry=telemetry, config=config)
     return app
 

@@ -26,12 +26,14 @@ import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlcycle.entities.governance import Permission, Principal, ResourceKind
@@ -50,6 +52,9 @@ logger = logging.getLogger("mlcycle.server")
 
 STATE_KEY = "auth"
 PRINCIPAL_KEY = "principal"
+#: The web UI's session cookie: a short-lived API token of the logged-in user, sent as a
+#: bearer token when a request carries no ``Authorization`` header.
+SESSION_COOKIE = "mlcycle_session"
 DEFAULT_PUBLIC_PATHS = frozenset({"/health", "/ready"})
 _MAX_SCOPED_BODY = 1 << 20
 
@@ -76,8 +81,10 @@ class AuthMiddleware:
         public_paths: Collection[str] = DEFAULT_PUBLIC_PATHS,
         public_prefixes: tuple[str, ...] = (),
         state_key: str = STATE_KEY,
+        login_path: str | None = None,
     ) -> None:
         self.app = app
+        self.login_path = login_path
         self.public_paths = frozenset(public_paths)
         self.public_prefixes = public_prefixes
         self.state_key = state_key
@@ -100,7 +107,8 @@ class AuthMiddleware:
             )
             await response(scope, receive, send)
             return
-        header = Headers(scope=scope).get("authorization")
+        headers = Headers(scope=scope)
+        header = headers.get("authorization") or _session_header(headers)
         client = scope.get("client")
         address = str(client[0]) if client else None
         try:
@@ -115,6 +123,9 @@ class AuthMiddleware:
             await response(scope, receive, send)
             return
         except AuthenticationError as exc:
+            if self._to_login(scope, headers):
+                await _redirect_to_login(self.login_path or "/", scope, receive, send)
+                return
             response = error_response(
                 401, "AuthenticationError", exc.message, headers=WWW_AUTHENTICATE
             )
@@ -123,6 +134,31 @@ class AuthMiddleware:
         state[PRINCIPAL_KEY] = principal
         with acting_as(principal.name):
             await self.app(scope, receive, send)
+
+    def _to_login(self, scope: Scope, headers: Headers) -> bool:
+        """Whether to send a browser asking for a page to the login page instead of a 401."""
+        return (
+            self.login_path is not None
+            and scope.get("method") == "GET"
+            and "text/html" in headers.get("accept", "")
+            and not scope["path"].startswith("/api/")
+        )
+
+
+def _session_header(headers: Headers) -> str | None:
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return f"Bearer {value}"
+    return None
+
+
+async def _redirect_to_login(login_path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    target = scope["path"] + (
+        f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
+    )
+    response = RedirectResponse(f"{login_path}?{urlencode({'next': target})}", status_code=303)
+    await response(scope, receive, send)
 
 
 def principal_of(request: Request) -> Principal | None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mlcycle.artifacts.local import LocalArtifactStore
 from mlcycle.governance.retirement import deployments_using
 from mlcycle.governance.service import GovernanceService
+from mlcycle.ports.artifacts import ArtifactStore
 from mlcycle.registry.service import RegistryService
 from mlcycle.server.auth import STATE_KEY, AuthContext
 from mlcycle.store.sql.store import SqlStore
@@ -18,9 +18,7 @@ from mlcycle.tracking.service import TrackingService
 logger = logging.getLogger("mlcycle.server")
 
 
-def governance_state(
-    store: SqlStore, artifacts: LocalArtifactStore, *, auth: bool
-) -> dict[str, Any]:
+def governance_state(store: SqlStore, artifacts: ArtifactStore, *, auth: bool) -> dict[str, Any]:
     """The lifespan state entries ``service`` (tracking, audited), ``governance``,
     ``registry`` (guarded and audited) and, with ``auth``, ``auth``."""
     governance = GovernanceService(store.governance, auth_enabled=auth)

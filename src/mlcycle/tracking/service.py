@@ -461,7 +461,8 @@ class TrackingService:
         """Where the run's artifact (file or folder) ``path`` is on this machine, when the
         artifact store keeps files locally (read in place, no copy); else None."""
         local_path = getattr(self.artifact_store, "local_path", None)
-        return None if local_path is None else Path(local_path(_artifact_key(run_id, path)))
+        found = None if local_path is None else local_path(_artifact_key(run_id, path))
+        return None if found is None else Path(found)
 
     # -- garbage collection ------------------------------------------------------------
 

@@ -103,4 +103,15 @@ def feed(model: object, method: str, *, frame: bool) -> Predict:
     bound: Callable[[Any], Any] = getattr(model, method)
     if frame:
         return bound
-    return lambda X: bound(X.to_numpy())
+    return _FedNumpy(bound)
+
+
+class _FedNumpy:
+    """``method(X.to_numpy())``; a class, not a lambda, so a loaded model pickles (batch
+    prediction sends it to other processes and Ray workers)."""
+
+    def __init__(self, method: Callable[[Any], Any]) -> None:
+        self.method = method
+
+    def __call__(self, X: Any) -> Any:
+        return self.method(X.to_numpy())
