@@ -33,6 +33,11 @@ class Settings:
     #: the secret that signs audit checkpoints (``MLCYCLE_AUDIT_KEY``; see
     #: :mod:`mlcycle.governance.anchors`)
     audit_key: str | None = None
+    #: the key that encrypts secrets at rest, such as webhook signing secrets
+    #: (``MLCYCLE_SECRET_KEY``), and the keys it replaced, still used to decrypt
+    #: (``MLCYCLE_SECRET_KEYS_OLD``, comma-separated; see :mod:`mlcycle.store.sql.secrets`)
+    secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()
     #: how long a run's background writer keeps retrying a batch the server does not
     #: take (``MLCYCLE_WRITER_RETRY_S``), and its longest pause between tries
     #: (``MLCYCLE_WRITER_BACKOFF_MAX_S``)
@@ -49,7 +54,8 @@ class Settings:
         """Read ``MLCYCLE_TRACKING_URI``, ``MLCYCLE_ARTIFACT_URI``, ``MLCYCLE_TOKEN`` (the
         remote client's bearer token), ``MLCYCLE_AUTH`` (``1``/``true``: a server built
         from these settings requires tokens), ``MLCYCLE_AUDIT_KEY``,
-        ``MLCYCLE_WRITER_RETRY_S`` and ``MLCYCLE_WRITER_BACKOFF_MAX_S``.
+        ``MLCYCLE_SECRET_KEY``, ``MLCYCLE_SECRET_KEYS_OLD``, ``MLCYCLE_WRITER_RETRY_S`` and
+        ``MLCYCLE_WRITER_BACKOFF_MAX_S``.
 
         Defaults: SQLite at ``./.mlcycle/mlcycle.db`` and artifacts in ``./.mlcycle/artifacts``,
         relative to ``cwd`` (the current directory when not given).
@@ -64,6 +70,10 @@ class Settings:
             token=env.get("MLCYCLE_TOKEN") or None,
             auth=env.get("MLCYCLE_AUTH", "").strip().lower() in ("1", "true", "yes", "on"),
             audit_key=env.get("MLCYCLE_AUDIT_KEY") or None,
+            secret_key=env.get("MLCYCLE_SECRET_KEY") or None,
+            old_secret_keys=tuple(
+                k.strip() for k in env.get("MLCYCLE_SECRET_KEYS_OLD", "").split(",") if k.strip()
+            ),
             writer_retry_s=_seconds(env, "MLCYCLE_WRITER_RETRY_S", 10.0),
             writer_backoff_max_s=_seconds(env, "MLCYCLE_WRITER_BACKOFF_MAX_S", 2.0),
         )

@@ -30,7 +30,7 @@ from mlcycle.remote import RemoteBackend
 from mlcycle.remote.http import RetryPolicy
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
-from mlcycle.store.sql.store import SqlStore, open_store
+from mlcycle.store.sql.store import SqlStore, open_store, secret_box
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService, make_problem
@@ -98,7 +98,9 @@ class Client:
                         self._remote = remote
                         self._backend = remote
                         return remote
-                    store = open_store(self.settings.tracking_uri)
+                    store = open_store(
+                        self.settings.tracking_uri, secrets=secret_box(self.settings)
+                    )
                     self._service = TrackingService(
                         store,
                         open_artifact_store(self.settings.artifact_uri),

@@ -28,7 +28,7 @@ from mlcycle.server.mlflow import mlflow_context, mlflow_router
 from mlcycle.server.routes import artifacts, experiments, governance, metrics, ops, runs
 from mlcycle.server.telemetry import Telemetry
 from mlcycle.settings import Settings
-from mlcycle.store.sql.store import open_store
+from mlcycle.store.sql.store import open_store, secret_box
 
 _DESCRIPTION = """\
 The mlcycle tracking server: experiments, runs, params, metrics, tags and artifacts over
@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        store = await run_in_threadpool(open_store, settings.tracking_uri)
+        store = await run_in_threadpool(
+            lambda: open_store(settings.tracking_uri, secrets=secret_box(settings))
+        )
         files = open_artifact_store(settings.artifact_uri)
         # the tracking service ("service"), governance and the registry, all audited
         governed = await run_in_threadpool(governance_state, store, files, auth=auth)
