@@ -47,20 +47,20 @@ def test_sigterm_ends_the_run_killed_with_every_logged_point(tmp_path: Path, ope
         "MLCYCLE_ARTIFACT_URI": str(tmp_path / "a"),
     }
     script = TRAIN.format(open=textwrap.dedent(open_run))
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", script],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    assert proc.stdout is not None
-    run_id = proc.stdout.readline().strip()
-    last = -1
-    while last < 100:
-        last = int(proc.stdout.readline())
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate()
+    ) as proc:
+        assert proc.stdout is not None
+        run_id = proc.stdout.readline().strip()
+        last = -1
+        while last < 100:
+            last = int(proc.stdout.readline())
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate()
     printed = [int(line) for line in out.split()]
     last = max([last, *printed])
     assert proc.returncode == -signal.SIGTERM, err
