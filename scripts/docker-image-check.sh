@@ -13,7 +13,9 @@
 #      `mlcycle models build-context`, builds it with `docker build --network host`;
 #   5. runs the image (host network), checks health and predictions over HTTP, reads the
 #      labels and the HEALTHCHECK status;
-#   6. tries `mlflow models build-docker` on the same model, for comparison;
+#   6. tries `mlflow models build-docker` on the same model, for comparison, then builds
+#      MLflow's generated Dockerfile (`mlflow models generate-dockerfile`) on the same
+#      base image with --network host;
 #   7. prints the image size and build time, stops what it started.
 # Environment: PYTHON (default .venv/bin/python, else python3), with mlcycle importable;
 # REBUILD_BASE=1 makes the base image again.
@@ -110,11 +112,16 @@ echo
 curl -sf "localhost:$PORT/v2/models/churn" | head -c 300; echo
 docker inspect mlcycle-churn:1 --format '{{json .Config.Labels}}'; echo
 docker exec "$CONTAINER" id
-sleep 20  # one HEALTHCHECK interval
-docker inspect "$CONTAINER" --format 'health: {{.State.Health.Status}}'
+for _ in $(seq 1 45); do  # the HEALTHCHECK's first answers (the port given to the entry point)
+  HEALTH=$(docker inspect "$CONTAINER" --format '{{.State.Health.Status}}')
+  [ "$HEALTH" != starting ] && break
+  sleep 2
+done
+echo "health: $HEALTH"
 
 log "mlflow models build-docker, for comparison"
-MLFLOW_NOTE="not attempted"
+MLFLOW_NOTE="not attempted (mlflow is not installed)"
+MLFLOW_DF_NOTE="not attempted"
 if "$PYTHON" -c "import mlflow" 2>/dev/null; then
   "$PYTHON" - "$WORK" <<'PY'
 import sys
@@ -131,15 +138,28 @@ with mlflow.start_run():
                                     input_example=frame[FEATURES].head(3))
 (work / "mlflow-uri").write_text(info.model_uri)
 PY
+  export MLFLOW_TRACKING_URI="sqlite:///$WORK/mlflow.db"
+  MODEL=$(cat "$WORK/mlflow-uri")
   started=$(date +%s.%N)
-  if MLFLOW_TRACKING_URI="sqlite:///$WORK/mlflow.db" timeout 900 "$PYTHON" -m mlflow models build-docker \
-      -m "$(cat "$WORK/mlflow-uri")" -n mlflow-churn:1 >"$WORK/mlflow-build.log" 2>&1; then
+  if timeout 900 "$PYTHON" -m mlflow models build-docker -m "$MODEL" -n mlflow-churn:1 \
+      >"$WORK/mlflow-build.log" 2>&1; then
     MLFLOW_NOTE="built in $(echo "$(date +%s.%N) - $started" | bc) s, $(docker image inspect mlflow-churn:1 --format '{{.Size}}') bytes"
   else
-    MLFLOW_NOTE="failed: $(grep -iE 'error|denied|pull' "$WORK/mlflow-build.log" | tail -1)"
+    MLFLOW_NOTE="failed: $(grep -iE '^Step 1/|no such host|denied|pull' "$WORK/mlflow-build.log" | head -2 | tr '\n' ' ')"
+  fi
+  # MLflow's generated Dockerfile on the same base image, built with --network host
+  rm -rf "$WORK/mlflow-df"
+  "$PYTHON" -m mlflow models generate-dockerfile -m "$MODEL" -d "$WORK/mlflow-df" >/dev/null 2>&1
+  sed -i "1,/^FROM /s|^FROM .*|FROM $BASE|" "$WORK/mlflow-df/Dockerfile"
+  started=$(date +%s.%N)
+  if docker build --network host -t mlflow-churn-df:1 "$WORK/mlflow-df" >"$WORK/mlflow-df.log" 2>&1; then
+    MLFLOW_DF_NOTE="built in $(echo "$(date +%s.%N) - $started" | bc) s, $(docker image inspect mlflow-churn-df:1 --format '{{.Size}}') bytes"
+  else
+    MLFLOW_DF_NOTE="failed: $(tail -1 "$WORK/mlflow-df.log")"
   fi
 fi
 
 log "summary"
 echo "mlcycle image: build ${BUILD_S} s, $SIZE bytes (base $BASE: $BASE_SIZE bytes)"
 echo "mlflow models build-docker: $MLFLOW_NOTE"
+echo "mlflow models generate-dockerfile, FROM $BASE, --network host: $MLFLOW_DF_NOTE"

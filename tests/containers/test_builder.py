@@ -13,7 +13,7 @@ import mlcycle
 from mlcycle.containers import ContextSpec, build_context
 from mlcycle.containers.dockerfile import labels
 from mlcycle.containers.healthcheck import main_process_port, port_in
-from mlcycle.containers.server import prepare
+from mlcycle.containers.server import prepare, serve_context
 from mlcycle.errors import InvalidInputError, ModelRetiredError, UntrustedTypesError
 from mlcycle.models.manifest import ModelManifest
 from tests.containers.conftest import FLAKY, Registered, log_churn_on_data
@@ -179,3 +179,13 @@ def test_the_healthcheck_follows_the_port_the_entry_point_was_given(tmp_path: Pa
     cmdline.write_bytes(b"/sbin/init\0--port\x009000")
     assert main_process_port(cmdline) is None  # not the entry point
     assert port_in(["--port", "x"]) is None
+
+
+def test_the_entry_point_refuses_a_prediction_log_it_cannot_write(
+    registered: Registered, out: Path
+) -> None:
+    build_context(registered.churn.uri, out, client=registered.client, hashes=False)
+    settings = mlcycle.Settings(tracking_uri="sqlite://", artifact_uri="s3://bucket/logs")
+    with pytest.raises(InvalidInputError, match="MLCYCLE_ARTIFACT_URI") as caught:
+        serve_context(out, port=0, settings=settings)
+    assert caught.value.field == "artifact_uri"

@@ -64,8 +64,6 @@ def render_dockerfile(
 ARG BASE_IMAGE={base_image}
 FROM ${{BASE_IMAGE}}
 
-LABEL {label_lines}
-
 ENV PYTHONDONTWRITEBYTECODE=1 \\
     PYTHONUNBUFFERED=1 \\
     PIP_NO_CACHE_DIR=1 \\
@@ -88,6 +86,9 @@ RUN python -m pip install --no-cache-dir --root-user-action=ignore --no-deps \\
 COPY {CONTEXT_FILE} ./
 COPY {MODEL_DIR}/ ./{MODEL_DIR}/
 {code}
+# Last, so that the layers above are shared by every version with the same libraries.
+LABEL {label_lines}
+
 USER {USER_ID}:{USER_ID}
 EXPOSE {port}
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \\

@@ -10,6 +10,7 @@ import uvicorn
 
 from mlcycle.containers.source import ContextRouteSource
 from mlcycle.containers.spec import MODEL_DIR, ContextSpec, verify_files
+from mlcycle.errors import InvalidInputError
 from mlcycle.serving.app import ServingApp
 from mlcycle.serving.config import ServingConfig
 from mlcycle.serving.runtime import Runtime
@@ -40,6 +41,13 @@ def serve_context(
     before listening, so a model that cannot serve fails here."""
     spec = prepare(root)
     settings = settings or Settings.from_env()
+    if "://" in settings.artifact_uri and not settings.artifact_uri.startswith("file://"):
+        # the prediction log's writer takes local folders only, so far
+        raise InvalidInputError(
+            f"the prediction log goes to a local folder or file:// URI, not "
+            f"{settings.artifact_uri!r}: mount a volume and point MLCYCLE_ARTIFACT_URI at it",
+            field="artifact_uri",
+        )
     config = ServingConfig(trusted=spec.trusted, log_level=log_level)
     source = ContextRouteSource(root, spec, artifact_root=settings.artifact_uri)
     runtime = Runtime(source, artifact_root=settings.artifact_uri, config=config)

@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -39,13 +39,16 @@ from mlcycle.entities import (
     RunPage,
     RunStatus,
 )
-from mlcycle.errors import InvalidInputError, NotFoundError, RemoteError
+from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError, RemoteError
 from mlcycle.remote import decode
 from mlcycle.remote.filters import render_filter, render_order_by
 from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.search import Filter, OrderBy
 
 SHA256_HEADER = "X-Content-SHA256"
+#: Files from this size up move straight between the client and object storage when the
+#: server's artifact store can sign URLs (smaller ones are not worth the extra requests).
+DIRECT_MIN_BYTES = 8 << 20
 #: Points per ingest request; larger writes are split (each part with its own batch ID).
 MAX_POINTS_PER_REQUEST = 1_000_000
 _BLOCK = 1 << 20
@@ -150,6 +153,10 @@ class RemoteBackend:
         )
         self._unsent: dict[str, _Unsent] = {}
         self._unsent_lock = threading.Lock()
+        #: Whether files may move straight between this client and object storage: None
+        #: until tried; False once the server's store cannot sign URLs or the bucket was
+        #: out of this client's reach (then everything goes through the server's proxy).
+        self.direct: bool | None = None
 
     def close(self) -> None:
         """Close the connections (a later call opens new ones)."""
@@ -400,7 +407,42 @@ class RemoteBackend:
                 while block := handle.read(_BLOCK):
                     yield block
 
+        if size >= DIRECT_MIN_BYTES and self.direct is not False:
+            info = self._upload_direct(run_id, artifact_path.strip("/"), blocks, size, sha)
+            if info is not None:
+                return info
         return self._upload(run_id, artifact_path, blocks, size, sha)
+
+    def _upload_direct(
+        self,
+        run_id: str,
+        artifact_path: str,
+        blocks: Callable[[], Iterator[bytes]],
+        size: int,
+        sha: str,
+    ) -> ArtifactInfo | None:
+        """Put a large file straight into the bucket with a presigned URL, then have the
+        server check and record it; None when that is not possible from here."""
+        base = f"/api/v1/runs/{_seg(run_id)}/artifacts-direct"
+        try:
+            grant = self._json("POST", base, json={"path": artifact_path})
+        except ConflictError:  # the server's artifact store cannot sign URLs
+            self.direct = False
+            return None
+        try:
+            response = httpx.put(
+                grant["url"],
+                content=blocks(),
+                headers={"Content-Length": str(size)},
+                timeout=httpx.Timeout(300.0, connect=5.0),
+            )
+            response.raise_for_status()
+        except httpx.HTTPError:  # the bucket is out of reach: the proxy it is, from now on
+            self.direct = False
+            return None
+        self.direct = True
+        found = self._json("POST", f"{base}/commit", json={"path": artifact_path, "sha256": sha})
+        return decode.artifact(found)
 
     def log_artifact_bytes(self, run_id: str, artifact_path: str, data: bytes) -> ArtifactInfo:
         sha = hashlib.sha256(data).hexdigest()
@@ -437,18 +479,42 @@ class RemoteBackend:
         return [decode.artifact(f) for f in found["files"]]
 
     def _download_into(self, run_id: str, path: str, out: BinaryIO) -> None:
+        """Stream the artifact into ``out`` and check its sha256: straight from the bucket
+        when the server hands out a presigned URL, else through the server."""
         url = f"/api/v1/runs/{_seg(run_id)}/artifacts/{_path(path.strip('/'))}"
         digest = hashlib.sha256()
-        with self.http.stream("GET", url) as response:
+        params = None if self.direct is False else {"direct": "true"}
+        with self.http.stream("GET", url, params=params) as response:
             expected = response.headers.get(SHA256_HEADER)
-            for block in response.iter_bytes(_BLOCK):
-                digest.update(block)
-                out.write(block)
+            location = response.headers.get("location") if response.status_code == 307 else None
+            if location is None:
+                for block in response.iter_bytes(_BLOCK):
+                    digest.update(block)
+                    out.write(block)
+        if location is not None:
+            try:
+                self._fetch_direct(location, out, digest)
+            except httpx.HTTPError:  # the bucket is out of reach: through the server instead
+                self.direct = False
+                out.seek(0)
+                out.truncate()
+                self._download_into(run_id, path, out)
+                return
         if expected and digest.hexdigest() != expected:
             raise RemoteError(
                 f"artifact {path!r} of run {run_id} arrived with sha256 {digest.hexdigest()}, "
                 f"but the server stored {expected}: the download was corrupted"
             )
+
+    @staticmethod
+    def _fetch_direct(url: str, out: BinaryIO, digest: Any) -> None:
+        """Stream a presigned URL into ``out`` (httpx errors when the bucket is not
+        reachable from here)."""
+        with httpx.stream("GET", url, timeout=httpx.Timeout(300.0, connect=5.0)) as got:
+            got.raise_for_status()
+            for block in got.iter_bytes(_BLOCK):
+                digest.update(block)
+                out.write(block)
 
     def open_artifact(self, run_id: str, path: str) -> BinaryIO:
         """The artifact's bytes, downloaded and checked (large files go to a temp file)."""

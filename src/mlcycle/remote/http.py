@@ -208,7 +208,9 @@ class HttpSession:
         return _Failure(error, retryable=not_sent or idempotent)
 
     def _check(self, response: httpx.Response, idempotent: bool) -> None:
-        if response.is_success:
+        if response.is_success or (
+            response.status_code == 307 and "location" in response.headers
+        ):  # 307: a presigned URL for a direct download, which the caller follows
             return
         error = error_from_response(response)
         retryable = (

@@ -100,6 +100,8 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("POST", f"{_R}/{{run_id}}/metrics"): _run(W),
     ("GET", f"{_R}/{{run_id}}/metrics/history"): _run(R),
     ("PUT", f"{_R}/{{run_id}}/artifacts/{{path:path}}"): _run(W),
+    ("POST", f"{_R}/{{run_id}}/artifacts-direct"): _run(W),
+    ("POST", f"{_R}/{{run_id}}/artifacts-direct/commit"): _run(W),
     ("GET", f"{_R}/{{run_id}}/artifacts"): _run(R),
     ("GET", f"{_R}/{{run_id}}/artifacts/{{path:path}}"): _run(R),
     # governance

@@ -7,6 +7,7 @@ puts it behind the REST API.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -26,7 +27,7 @@ from mlcycle.entities import (
     RunStatus,
     Task,
 )
-from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.errors import ArtifactNotFoundError, InvalidInputError, NotFoundError
 from mlcycle.ids import new_id
 from mlcycle.ports.artifacts import ArtifactStore
 from mlcycle.ports.audit import AuditSink
@@ -440,6 +441,48 @@ class TrackingService:
         self.store.runs.get(run_id)
         size, sha = self.artifact_store.put_bytes(_artifact_key(run_id, artifact_path), data)
         info = ArtifactInfo(path=artifact_path, is_dir=False, size=size, sha256=sha)
+        self.store.artifacts.record(run_id, [info], self.clock())
+        return info
+
+    def artifact_url(
+        self, run_id: str, path: str, *, method: str = "GET", expires_s: int = 900
+    ) -> str | None:
+        """A presigned URL to GET (or PUT) the run's artifact ``path`` straight from (to)
+        object storage, valid ``expires_s`` seconds; None when the artifact store cannot
+        sign URLs (a local folder): then files go through the server."""
+        self.store.runs.get(run_id)
+        sign = getattr(self.artifact_store, "presigned_url", None)
+        if sign is None:
+            return None
+        url: str = sign(_artifact_key(run_id, path), method=method, expires_s=expires_s)
+        return url
+
+    def commit_artifact(self, run_id: str, path: str, sha256: str) -> ArtifactInfo:
+        """Record a file a client put straight into object storage (see
+        :meth:`artifact_url`) once its bytes hash to ``sha256``; a file that does not is
+        removed and refused (InvalidInputError), so no record points at wrong bytes."""
+        self.store.runs.get(run_id)
+        key = _artifact_key(run_id, path)
+        try:
+            handle = self.artifact_store.open(key)
+        except ArtifactNotFoundError as exc:
+            raise InvalidInputError(
+                f"nothing was uploaded to {path!r} of run {run_id}", field="path"
+            ) from exc
+        digest = hashlib.sha256()
+        size = 0
+        with handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+        if digest.hexdigest() != sha256.lower():
+            self.artifact_store.delete(key)
+            raise InvalidInputError(
+                f"the uploaded {path!r} has sha256 {digest.hexdigest()}, not {sha256}: it was "
+                "corrupted on the way and was removed",
+                field="sha256",
+            )
+        info = ArtifactInfo(path=path, is_dir=False, size=size, sha256=digest.hexdigest())
         self.store.artifacts.record(run_id, [info], self.clock())
         return info
 

@@ -107,9 +107,17 @@ def demo(
         console=output.console(),
         fast=fast,
         global_args=state(ctx).global_args(),
-        workdir=Path(cli.settings.artifact_uri.removeprefix("file://")).parent / "demo",
+        workdir=demo_workdir(cli.settings.artifact_uri),
     )
     run_stages(demo_state, stages())
+
+
+def demo_workdir(artifact_uri: str) -> Path:
+    """Where the demo writes the files it shows (model cards, the drift report): beside
+    local artifacts, or in ./.mlcycle/demo when the artifacts are in object storage."""
+    if "://" in artifact_uri and not artifact_uri.startswith("file://"):
+        return Path(".mlcycle").resolve() / "demo"
+    return Path(artifact_uri.removeprefix("file://")).parent / "demo"
 
 
 def run_stages(demo_state: DemoState, steps: Sequence[Stage]) -> None:

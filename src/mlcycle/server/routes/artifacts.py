@@ -1,10 +1,18 @@
-"""``/api/v1/runs/{run_id}/artifacts``: artifacts through the server (proxy mode).
+"""``/api/v1/runs/{run_id}/artifacts``: artifacts through the server (proxy mode), or
+straight between the client and object storage (direct mode).
 
-Clients need no storage credentials: bytes stream through the server in both directions,
-never held whole in memory. An upload may send ``X-Content-SHA256``; the server hashes the
-stream as it stores it and, on a mismatch, answers 400 and keeps nothing (the previous
+Proxy: clients need no storage credentials: bytes stream through the server in both
+directions, never held whole in memory. An upload may send ``X-Content-SHA256``; the server
+hashes the stream as it stores it and, on a mismatch, answers 400 and keeps nothing (the previous
 version of the file, if any, stays). A download names the stored sha256 in the same header
 so the client can check what it received.
+
+Direct (when the artifact store can sign URLs, as S3 can): ``GET ...?direct=true``
+answers 307 to a presigned URL (the sha256 in the same header); an upload asks
+``POST .../artifacts-direct`` for a presigned PUT URL, puts the file there, and commits it
+with ``POST .../artifacts-direct/commit``: the server hashes what arrived in the bucket and
+records it only when it matches. A store that cannot sign answers 409, and the client falls
+back to the proxy.
 """
 
 from __future__ import annotations
@@ -16,15 +24,16 @@ from typing import Annotated, Any, BinaryIO, cast
 
 import anyio.from_thread
 from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from mlcycle.errors import ArtifactNotFoundError, InvalidInputError
+from mlcycle.errors import ArtifactNotFoundError, ConflictError, InvalidInputError
 from mlcycle.server import encode
 from mlcycle.server.deps import Metrics, Service
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
-from mlcycle.server.schemas import ArtifactList, ArtifactOut, Str
+from mlcycle.server.schemas import ArtifactList, ArtifactOut, Str, _In
 from mlcycle.server.telemetry import Telemetry
 
 router = APIRouter(prefix="/api/v1/runs", tags=["artifacts"], responses=ERROR_RESPONSES)
@@ -151,15 +160,70 @@ def _blocks(handle: BinaryIO, telemetry: Telemetry) -> Iterator[bytes]:
 
 
 @router.get("/{run_id}/artifacts/{path:path}", responses=_FILE_RESPONSE)
-def download_artifact(run_id: str, path: str, service: Service, telemetry: Metrics) -> Response:
-    """The bytes of one artifact, streamed, with its sha256 in ``X-Content-SHA256``."""
+def download_artifact(
+    run_id: str,
+    path: str,
+    service: Service,
+    telemetry: Metrics,
+    direct: Annotated[bool, Query()] = False,
+) -> Response:
+    """The bytes of one artifact, streamed, with its sha256 in ``X-Content-SHA256``; with
+    ``direct=true`` and an artifact store that signs URLs, a 307 to a presigned URL."""
     clean = path.strip("/")
     found = [f for f in service.list_artifacts(run_id, clean) if f.path == clean]
     if not found:
         raise ArtifactNotFoundError(f"run {run_id} has no artifact at {clean!r}", field="path")
     info = found[0]
+    if direct:
+        url = service.artifact_url(run_id, clean, method="GET", expires_s=DIRECT_EXPIRES_S)
+        if url is not None:
+            return RedirectResponse(
+                url, status_code=307, headers={SHA256_HEADER: info.sha256 or ""}
+            )
     handle = service.open_artifact(run_id, clean)
     headers = {SHA256_HEADER: info.sha256 or "", "Content-Length": str(info.size or 0)}
     return StreamingResponse(
         _blocks(handle, telemetry), media_type="application/octet-stream", headers=headers
     )
+
+
+#: How long a presigned URL stays valid.
+DIRECT_EXPIRES_S = 900
+
+
+class DirectUploadIn(_In):
+    path: Str
+
+
+class DirectCommitIn(_In):
+    path: Str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class DirectUploadOut(BaseModel):
+    url: str
+    method: str
+    expires_s: int
+
+
+@router.post("/{run_id}/artifacts-direct", response_model=DirectUploadOut)
+def direct_upload(run_id: str, body: DirectUploadIn, service: Service) -> Response:
+    """A presigned URL to PUT the artifact ``path`` straight into object storage; commit
+    it afterwards. 409 when the artifact store cannot sign URLs (upload through the proxy)."""
+    clean = _check_path(body.path)
+    url = service.artifact_url(run_id, clean, method="PUT", expires_s=DIRECT_EXPIRES_S)
+    if url is None:
+        raise ConflictError(
+            "this server's artifact store cannot hand out direct URLs; upload through "
+            f"PUT /api/v1/runs/{run_id}/artifacts/{clean}",
+            field="direct",
+        )
+    return OrjsonResponse({"url": url, "method": "PUT", "expires_s": DIRECT_EXPIRES_S})
+
+
+@router.post("/{run_id}/artifacts-direct/commit", status_code=201, response_model=ArtifactOut)
+def direct_commit(run_id: str, body: DirectCommitIn, service: Service) -> Response:
+    """Record a file put with a presigned URL, once the server has checked its sha256."""
+    clean = _check_path(body.path)
+    info = service.commit_artifact(run_id, clean, body.sha256)
+    return OrjsonResponse(encode.artifact(info), status_code=201)
