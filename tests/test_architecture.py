@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "clock": 1,
     "durations": 1,
     "suggest": 1,
+    "bounds": 1,
     "entities": 2,
     "search": 2,
     "codec": 2,

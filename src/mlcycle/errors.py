@@ -15,6 +15,7 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   ├── PromotionRefusedError  a model version failed its promotion gates
     │   └── ModelRetiredError      the model version was retired and serves no more
     ├── AuthenticationError        missing, malformed, expired or revoked credentials
+    │   └── TooManyAttemptsError   too many failed logins: wait ``retry_after_s``
     ├── PermissionDeniedError      the caller may not do this
     │   └── ApprovalRequiredError  a protected change needs a second person's approval
     ├── PredictionFailedError      the model raised while predicting (names the rows)
@@ -145,6 +146,15 @@ class AuthenticationError(MlcycleError):
     """No credentials, or credentials that are malformed, expired or revoked."""
 
 
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed logins for this user or from this address; ``retry_after_s`` says
+    how long to wait (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s
+
+
 class PermissionDeniedError(MlcycleError):
     """The caller is known but may not do this (their role or grants do not allow it)."""
 
@@ -205,6 +215,7 @@ __all__ = [
     "RemoteError",
     "SchemaOutdatedError",
     "StoreError",
+    "TooManyAttemptsError",
     "UntrustedTypesError",
     "ValidationFailedError",
 ]

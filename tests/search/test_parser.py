@@ -499,3 +499,43 @@ def test_a_dialect_names_other_fields_with_the_same_grammar_and_messages() -> No
     # the run dialect is the default, and its messages are unchanged
     with pytest.raises(FilterSyntaxError, match="Invalid filter at position 0: unknown attribute"):
         parse_filter("creation_time > 5")
+
+
+# --- limits: deep nesting, many terms, NUL (never a RecursionError or a database error) ---
+
+
+@pytest.mark.parametrize("depth", [65, 400, 5000])
+def test_nesting_deeper_than_the_limit_is_refused_with_its_position(depth: int) -> None:
+    text = "(" * depth + "metrics.a > 1" + ")" * depth
+    with pytest.raises(FilterSyntaxError, match="more than 64 levels deep") as info:
+        parse_filter(text)
+    assert info.value.position == 64  # the first '(' past the limit
+    with pytest.raises(FilterSyntaxError, match="64 levels"):
+        parse_filter("NOT " * depth + "metrics.a > 1")
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    assert parse_filter("(" * 64 + "metrics.a > 1" + ")" * 64) == Comparison(
+        metric("a"), Op.GT, 1.0
+    )
+    assert isinstance(parse_filter("NOT " * 64 + "metrics.a > 1"), Not)
+
+
+def test_too_many_comparisons_is_refused() -> None:
+    assert isinstance(parse_filter(" OR ".join(["metrics.a > 1"] * 200)), Or)
+    text = " OR ".join(["metrics.a > 1"] * 1000)
+    with pytest.raises(FilterSyntaxError, match="more than 200 comparisons") as info:
+        parse_filter(text)
+    assert info.value.position == len(" OR ".join(["metrics.a > 1"] * 200)) + len(" OR ")
+
+
+def test_too_many_in_list_values_is_refused() -> None:
+    values = ", ".join(f"'{i}'" for i in range(1001))
+    with pytest.raises(FilterSyntaxError, match="more than 1000 values"):
+        parse_filter(f"params.p IN ({values})")
+
+
+def test_nul_is_refused_with_its_position() -> None:
+    with pytest.raises(FilterSyntaxError, match="NUL") as info:
+        parse_filter("params.p = 'a\x00'")
+    assert info.value.position == 13

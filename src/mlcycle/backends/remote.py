@@ -21,7 +21,7 @@ from typing import Any
 
 from mlcycle.backends.base import Backend, Capability, Provider
 from mlcycle.remote import RemoteBackend
-from mlcycle.remote.http import HttpSession
+from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.settings import Settings
 
 #: The HTTP implementation of each capability: a class in mlcycle.backends.http built
@@ -47,7 +47,13 @@ def http_implementations() -> dict[Capability, Callable[[HttpSession], Any]]:
 
 def remote_backend(settings: Settings) -> Backend:
     """The backend of the server at ``settings.tracking_uri`` (no I/O until first use)."""
-    tracking = RemoteBackend(settings.tracking_uri, token=settings.token)
+    tracking = RemoteBackend(
+        settings.tracking_uri,
+        token=settings.token,
+        retry=RetryPolicy(
+            budget_s=settings.writer_retry_s, max_backoff_s=settings.writer_backoff_max_s
+        ),
+    )
     http = tracking.http
     providers: dict[Capability, Provider] = {
         cap: partial(cls, http) for cap, cls in http_implementations().items()

@@ -71,7 +71,11 @@ def request(
     ] = None,
     alias: Annotated[str, typer.Option(help="For an alias: which one.")] = "champion",
     action: Annotated[
-        str | None, typer.Option(help="For a deployment: start or complete (a rollout).")
+        str | None,
+        typer.Option(
+            help="For a deployment: start or complete (a rollout); for an alias: set_alias "
+            "(the default) or delete_alias.",
+        ),
     ] = None,
     comment: CommentOption = None,
     as_json: JsonOption = False,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +16,15 @@ from mlcycle.cli.context import client
 from mlcycle.cli.output import JsonOption
 from mlcycle.clock import system_clock
 from mlcycle.durations import parse_duration_ms
-from mlcycle.entities.governance import AuditQuery
+from mlcycle.entities.governance import AuditEvent, AuditQuery
 from mlcycle.errors import InvalidInputError
+from mlcycle.governance.anchors import (
+    append_checkpoint,
+    make_checkpoint,
+    read_checkpoints,
+    verify_anchored,
+)
+from mlcycle.settings import Settings
 
 app = typer.Typer(name="audit", help="The audit trail: list, verify, export.", no_args_is_help=True)
 
@@ -129,24 +138,100 @@ def _value(value: object, width: int = 30) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _chain(ctx: typer.Context) -> Iterator[AuditEvent]:
+    for line in client(ctx).governance.export_audit(AuditQuery()):
+        yield AuditEvent(**json.loads(line))
+
+
 @app.command("verify")
-def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def verify(
+    ctx: typer.Context,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head",
+            help="A head hash printed earlier: the chain must still hold that event.",
+        ),
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(help="A file of signed checkpoints (see `audit checkpoint`) to check."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Recompute the hash chain. Exits 1 naming the first event that was edited,
     removed or reordered; prints the head hash (keep it elsewhere to detect later
-    removal of the newest events)."""
-    result = client(ctx).governance.verify_audit()
+    removal of the newest events).
+
+    With --expect-head or --checkpoints (signed with MLCYCLE_AUDIT_KEY), also checks that
+    the chain still holds those events: a recomputed chain, cut-off events at the end, or
+    a rewritten tail are then found. Example:
+
+        mlcycle audit verify --expect-head 3f2a... --checkpoints /secure/audit.ckpt
+    """
+    points = []
+    if checkpoints is not None:
+        points = read_checkpoints(checkpoints, Settings.from_env().audit_key)
+    if expect_head is None and checkpoints is None:
+        result = client(ctx).governance.verify_audit()
+    else:
+        result = verify_anchored(_chain(ctx), expect_head=expect_head, checkpoints=points)
     if as_json:
         output.print_json(result.to_dict())
     elif result.ok:
         output.console().print(
             f"OK: {result.events} events, chain intact. Head: {result.head or '-'}", markup=False
         )
+        last = max((p.seq for p in points), default=None)
+        if last is not None and result.events > last:
+            output.console().print(
+                f"{result.events - last} events after the newest checkpoint (event {last}) "
+                "are not anchored yet",
+                markup=False,
+            )
     else:
         output.err_console().print(
             f"FAILED at event {result.first_bad}: {result.problem}", markup=False
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    ctx: typer.Context,
+    output_path: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="The checkpoint file to append to (keep it off the store)."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Verify the chain, then append its head, signed with MLCYCLE_AUDIT_KEY, to a file
+    of your choice (run it from cron; see docs/governance.md). Example:
+
+        MLCYCLE_AUDIT_KEY=... mlcycle audit checkpoint -o /secure/audit.ckpt
+    """
+    key = Settings.from_env().audit_key
+    result = client(ctx).governance.verify_audit()
+    if not result.ok:
+        output.err_console().print(
+            f"FAILED at event {result.first_bad}: {result.problem}; no checkpoint written",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    if result.head is None:
+        raise InvalidInputError("the audit trail is empty: nothing to anchor", field="audit")
+    point = make_checkpoint(result.events, result.head, system_clock(), key)
+    append_checkpoint(output_path, point)
+    if as_json:
+        output.print_json(json.loads(point.to_json()))
+    else:
+        output.console().print(
+            f"Checkpoint of event {point.seq} ({point.hash}) appended to {output_path}",
+            markup=False,
+        )
 
 
 @app.command("export")

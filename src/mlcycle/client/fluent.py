@@ -15,6 +15,7 @@ from types import TracebackType
 
 from mlcycle.client.client import Client
 from mlcycle.entities import Direction, Experiment, Run, RunStatus, Task
+from mlcycle.tracking import termination
 from mlcycle.tracking.run import ActiveRun
 
 _lock = threading.Lock()
@@ -154,8 +155,10 @@ _hooks_installed = False
 
 
 def _install_exit_hooks() -> None:
-    """At interpreter exit, end runs left open: FAILED after an uncaught error, else
-    FINISHED (their metrics are flushed first)."""
+    """At interpreter exit, end runs left open: KILLED after Ctrl-C or SIGTERM, FAILED
+    after another uncaught error, else FINISHED (their metrics are flushed first). SIGTERM
+    is handled like Ctrl-C, and the process then exits with SIGTERM's status (see
+    :mod:`mlcycle.tracking.termination`)."""
     global _hooks_installed
     if _hooks_installed:
         return
@@ -166,10 +169,15 @@ def _install_exit_hooks() -> None:
         kind: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> None:
         _uncaught.append(exc)
+        if isinstance(exc, termination.Terminated):
+            sys.stderr.write(f"mlcycle: {exc}; open runs were ended as KILLED\n")
+            return
         previous(kind, exc, tb)
 
     sys.excepthook = _excepthook
+    atexit.register(termination.exit_with_signal)  # runs last: after the runs have ended
     atexit.register(_end_open_runs)
+    termination.install()
 
 
 def _end_open_runs() -> None:
@@ -177,7 +185,9 @@ def _end_open_runs() -> None:
         runs = list(reversed(_all_active))
     for run in runs:
         try:
-            if _uncaught:
+            if _uncaught and isinstance(_uncaught[-1], KeyboardInterrupt):
+                run.end(RunStatus.KILLED, error=str(_uncaught[-1]) or "KeyboardInterrupt")
+            elif _uncaught:
                 run.end(RunStatus.FAILED, error=repr(_uncaught[-1]))
             else:
                 run.end(RunStatus.FINISHED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from mlcycle.entities import (
@@ -112,5 +113,9 @@ class TrackingStore(Protocol):
         page_token: str | None = None,
         stages: Sequence[LifecycleStage] = ...,
     ) -> RunPage: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes made inside the block commit together, or not at all."""
+        ...
 
     def close(self) -> None: ...

@@ -28,6 +28,10 @@ params, tags and the attributes run_id, name and status take strings (compared a
 so ``<`` is lexicographic). ``status`` values are upper-cased and must be a run status,
 except in LIKE/ILIKE patterns, which are kept as written.
 
+A filter nests parentheses and NOT at most 64 levels deep, holds at most 200 comparisons
+and at most 1,000 IN-list values in all (:mod:`mlcycle.bounds`), and no NUL character;
+beyond that it is refused with the position where the limit was passed.
+
 MLflow's filter syntax is a subset of this language and means the same thing. One MLflow
 quirk is kept on purpose: a number compared with a param or tag (``params.p1 = 1``) is
 accepted and compared as the string it was written as (``"1"``, ``"1.50"``).
@@ -42,6 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from mlcycle.bounds import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_FILTER_VALUES
 from mlcycle.errors import FilterSyntaxError
 from mlcycle.search.filters import (
     And,
@@ -194,6 +199,9 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
 
 
 def _tokenize(text: str) -> list[_Token]:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _ParseError(nul, "a filter must not contain NUL characters (\\x00)")
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
@@ -351,6 +359,9 @@ class _Parser:
         self._tokens = _tokenize(text)
         self._i = 0
         self._dialect = dialect
+        self._depth = 0  # parentheses and NOTs open around the current token
+        self._terms = 0  # comparisons read so far
+        self._values = 0  # IN-list values read so far
 
     def peek(self) -> _Token:
         return self._tokens[self._i]
@@ -401,21 +412,41 @@ class _Parser:
             items.append(self.not_expr())
         return items[0] if len(items) == 1 else And(_flatten(items, And))
 
+    def nest(self, token: _Token) -> None:
+        self._depth += 1
+        if self._depth > MAX_FILTER_DEPTH:
+            raise _ParseError(
+                token.pos,
+                f"the filter nests parentheses and NOT more than {MAX_FILTER_DEPTH} levels deep",
+            )
+
     def not_expr(self) -> Filter:
-        if self.at_keyword("NOT"):
-            self.advance()
-            return Not(self.not_expr())
         token = self.peek()
-        if token.kind is _Kind.LPAREN:
+        if self.at_keyword("NOT"):
+            self.nest(token)
             self.advance()
-            inner = self.or_expr()
+            inner = Not(self.not_expr())
+            self._depth -= 1
+            return inner
+        if token.kind is _Kind.LPAREN:
+            self.nest(token)
+            self.advance()
+            group = self.or_expr()
             if self.peek().kind is not _Kind.RPAREN:
                 raise self.fail(f"')' to close the '(' at position {token.pos}")
             self.advance()
-            return inner
+            self._depth -= 1
+            return group
         return self.comparison()
 
     def comparison(self) -> Comparison:
+        self._terms += 1
+        if self._terms > MAX_FILTER_TERMS:
+            raise _ParseError(
+                self.peek().pos,
+                f"the filter has more than {MAX_FILTER_TERMS} comparisons; "
+                "use IN (...) lists or split the search",
+            )
         field = self.field("a comparison (such as metrics.rmse < 1), NOT or '('")
         token = self.peek()
         if token.kind is _Kind.OP or self.at_keyword("LIKE", "ILIKE"):
@@ -454,16 +485,25 @@ class _Parser:
             raise self.fail("a value (a quoted string or a number)")
         return self.advance()
 
+    def in_value(self) -> _Token:
+        self._values += 1
+        if self._values > MAX_FILTER_VALUES:
+            raise _ParseError(
+                self.peek().pos,
+                f"the filter's IN lists hold more than {MAX_FILTER_VALUES} values in all",
+            )
+        return self.value()
+
     def in_list(self, field: Field, op: Op) -> Value:
         if self.peek().kind is not _Kind.LPAREN:
             raise self.fail("'('")
         self.advance()
         if self.peek().kind is _Kind.RPAREN:
             raise _ParseError(self.peek().pos, f"empty {op.value} list; give at least one value")
-        values = [_convert(field, op, self.value(), self._dialect)]
+        values = [_convert(field, op, self.in_value(), self._dialect)]
         while self.peek().kind is _Kind.COMMA:
             self.advance()
-            values.append(_convert(field, op, self.value(), self._dialect))
+            values.append(_convert(field, op, self.in_value(), self._dialect))
         if self.peek().kind is not _Kind.RPAREN:
             raise self.fail(f"',' or ')' in the {op.value} list")
         self.advance()

@@ -99,7 +99,12 @@ class RequestContext:
         self.telemetry.in_flight.inc()
         try:
             declared = headers.get("content-length", "")
-            if limit is not None and declared.isdigit() and int(declared) > limit:
+            if (
+                limit is not None
+                and declared.isascii()
+                and declared.isdigit()
+                and int(declared) > limit
+            ):
                 response = error_response(413, "InvalidInputError", _too_large(limit), field="body")
                 await response(scope, receive, send_with_id)
             elif "\x00" in scope["path"]:  # no ID, key or file name holds one; stores reject it

@@ -20,6 +20,7 @@ Request parameters come from the JSON body (POST, PATCH, DELETE) or the query st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -29,6 +30,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from mlcycle.bounds import INT64_MAX, INT64_MIN
 from mlcycle.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -239,16 +241,19 @@ class Params:
             return default
         if isinstance(value, bool):
             raise _invalid(name, value, "an integer is expected")
+        number: int | None = None
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise _invalid(name, value, "an integer is expected")
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = int(value.strip())
+        if number is None:
+            raise _invalid(name, value, "an integer is expected")
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise _invalid(name, value, "a 64-bit integer is expected")
+        return number
 
     def double(self, name: str, *, required: bool = False) -> float | None:
         value = self._raw(name)
@@ -304,7 +309,7 @@ class Params:
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(names):
             return names[value - 1]
         if isinstance(value, str):
-            if value.isdigit() and 1 <= int(value) <= len(names):
+            if value.isascii() and value.isdigit() and 1 <= int(value) <= len(names):
                 return names[int(value) - 1]
             if value.upper() in names:
                 return value.upper()

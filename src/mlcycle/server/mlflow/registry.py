@@ -205,7 +205,7 @@ def _resolve(
         return ModelSource(run_id or "", ""), model_id
     if source.startswith("models:/"):
         name, _, version = source[len("models:/") :].strip("/").partition("/")
-        if version.isdigit():
+        if version.isascii() and version.isdigit():
             copied = ctx.registry.get_version(name, int(version))
             return copied.source, ctx.records.version_extras(name).get(
                 copied.version, VersionExtras(source="")
