@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 BENCH_STAMP := $(VENV)/.installed-bench
 # Evidently 0.7.23 needs pandas < 3, so the monitoring benchmark runs it from its own venv.
 EVIDENTLY_VENV := .venv-evidently
@@ -14,9 +15,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The demo needs only the runtime; the dev extra (MLflow, mypy, XGBoost, ...) is for tests.
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $@
+	touch $@ $(RUNTIME_STAMP)
 
 $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
@@ -24,7 +30,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/mlcycle demo
 
 test: $(STAMP)

@@ -25,6 +25,8 @@ LAYERS: dict[str, int] = {
     "ids": 1,
     "clock": 1,
     "durations": 1,
+    "suggest": 1,
+    "bounds": 1,
     "entities": 2,
     "search": 2,
     "codec": 2,

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mlcycle.client.fluent import active_run as active_run
     from mlcycle.client.fluent import get_client as get_client
     from mlcycle.client.fluent import set_client as set_client
+    from mlcycle.client.fluent import set_experiment as set_experiment
     from mlcycle.client.fluent import start_run as start_run
     from mlcycle.client.results import RunComparison as RunComparison
     from mlcycle.client.results import RunList as RunList
@@ -109,6 +110,7 @@ __getattr__, __dir__, __all__ = attach(
         "monitoring": "mlcycle.monitoring",
         "registry": "mlcycle.registry",
         "set_client": "mlcycle.client.fluent:set_client",
+        "set_experiment": "mlcycle.client.fluent:set_experiment",
         "start_run": "mlcycle.client.fluent:start_run",
         "sweep": "mlcycle.client.sweep:sweep",
     },

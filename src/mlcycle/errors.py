@@ -15,6 +15,7 @@ Every error the public API raises is an :class:`MlcycleError`; callers catch by 
     │   ├── PromotionRefusedError  a model version failed its promotion gates
     │   └── ModelRetiredError      the model version was retired and serves no more
     ├── AuthenticationError        missing, malformed, expired or revoked credentials
+    │   └── TooManyAttemptsError   too many failed logins: wait ``retry_after_s``
     ├── PermissionDeniedError      the caller may not do this
     │   └── ApprovalRequiredError  a protected change needs a second person's approval
     ├── PredictionFailedError      the model raised while predicting (names the rows)
@@ -87,12 +88,19 @@ class UntrustedTypesError(InvalidInputError):
     """A saved model holds types outside the trusted set; loading it could run their code.
 
     ``types`` lists the fully qualified type names still untrusted; pass the ones you
-    trust as ``trusted=[...]`` to load the model.
+    trust as ``trusted=[...]`` to load the model (``--trust TYPE`` on the command line:
+    :meth:`cli_message` says so).
     """
 
     def __init__(self, message: str, *, types: list[str], field: str | None = "trusted") -> None:
-        super().__init__(message, field=field)
+        self.reason = message
+        super().__init__(f"{message}; if you trust them, pass trusted={types!r}", field=field)
         self.types = types
+
+    def cli_message(self) -> str:
+        """The message with the command line's spelling: ``--trust TYPE`` for each type."""
+        flags = " ".join(f"--trust {name}" for name in self.types)
+        return f"{self.reason}; if you trust them, pass {flags}"
 
 
 class CapabilityUnavailableError(InvalidInputError):
@@ -136,6 +144,15 @@ class ModelRetiredError(ConflictError):
 
 class AuthenticationError(MlcycleError):
     """No credentials, or credentials that are malformed, expired or revoked."""
+
+
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed logins for this user or from this address; ``retry_after_s`` says
+    how long to wait (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s
 
 
 class PermissionDeniedError(MlcycleError):
@@ -198,6 +215,7 @@ __all__ = [
     "RemoteError",
     "SchemaOutdatedError",
     "StoreError",
+    "TooManyAttemptsError",
     "UntrustedTypesError",
     "ValidationFailedError",
 ]

@@ -30,6 +30,19 @@ class Settings:
     artifact_uri: str
     token: str | None = None
     auth: bool = False
+    #: the secret that signs audit checkpoints (``MLCYCLE_AUDIT_KEY``; see
+    #: :mod:`mlcycle.governance.anchors`)
+    audit_key: str | None = None
+    #: the key that encrypts secrets at rest, such as webhook signing secrets
+    #: (``MLCYCLE_SECRET_KEY``), and the keys it replaced, still used to decrypt
+    #: (``MLCYCLE_SECRET_KEYS_OLD``, comma-separated; see :mod:`mlcycle.store.sql.secrets`)
+    secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()
+    #: how long a run's background writer keeps retrying a batch the server does not
+    #: take (``MLCYCLE_WRITER_RETRY_S``), and its longest pause between tries
+    #: (``MLCYCLE_WRITER_BACKOFF_MAX_S``)
+    writer_retry_s: float = 10.0
+    writer_backoff_max_s: float = 2.0
 
     @classmethod
     def from_env(
@@ -39,8 +52,10 @@ class Settings:
         cwd: Path | None = None,
     ) -> Settings:
         """Read ``MLCYCLE_TRACKING_URI``, ``MLCYCLE_ARTIFACT_URI``, ``MLCYCLE_TOKEN`` (the
-        remote client's bearer token) and ``MLCYCLE_AUTH`` (``1``/``true``: a server built
-        from these settings requires tokens).
+        remote client's bearer token), ``MLCYCLE_AUTH`` (``1``/``true``: a server built
+        from these settings requires tokens), ``MLCYCLE_AUDIT_KEY``,
+        ``MLCYCLE_SECRET_KEY``, ``MLCYCLE_SECRET_KEYS_OLD``, ``MLCYCLE_WRITER_RETRY_S`` and
+        ``MLCYCLE_WRITER_BACKOFF_MAX_S``.
 
         Defaults: SQLite at ``./.mlcycle/mlcycle.db`` and artifacts in ``./.mlcycle/artifacts``,
         relative to ``cwd`` (the current directory when not given).
@@ -54,6 +69,13 @@ class Settings:
             artifact_uri=artifacts,
             token=env.get("MLCYCLE_TOKEN") or None,
             auth=env.get("MLCYCLE_AUTH", "").strip().lower() in ("1", "true", "yes", "on"),
+            audit_key=env.get("MLCYCLE_AUDIT_KEY") or None,
+            secret_key=env.get("MLCYCLE_SECRET_KEY") or None,
+            old_secret_keys=tuple(
+                k.strip() for k in env.get("MLCYCLE_SECRET_KEYS_OLD", "").split(",") if k.strip()
+            ),
+            writer_retry_s=_seconds(env, "MLCYCLE_WRITER_RETRY_S", 10.0),
+            writer_backoff_max_s=_seconds(env, "MLCYCLE_WRITER_BACKOFF_MAX_S", 2.0),
         )
 
     def with_overrides(
@@ -70,6 +92,19 @@ class Settings:
     def is_remote(self) -> bool:
         """True when the tracking URI names an HTTP server."""
         return self.tracking_uri.startswith(("http://", "https://"))
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e9:
+        raise InvalidInputError(f"{name} must be a positive number of seconds", field=name)
+    return value
 
 
 _SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg://", "http://", "https://")

@@ -91,9 +91,10 @@ def test_a_capability_not_offered_is_refused_in_one_place() -> None:
 
 def test_a_server_uri_offers_what_its_http_implementations_cover() -> None:
     client = mlcycle.Client("http://127.0.0.1:9")
-    offered = set(http_implementations()) | {Capability.TRACKING, Capability.GOVERNANCE}
+    offered = set(http_implementations()) | {Capability.TRACKING}
     assert {c for c in Capability if client.backend.supports(c)} == offered
     assert set(HTTP_CLASSES) == set(Capability) - {Capability.TRACKING}
+    assert offered == set(Capability)  # every capability is served
     client.close()
 
 

@@ -78,7 +78,7 @@ def test_default_store_is_dot_mlcycle_in_the_current_directory(
 
 def test_library_errors_are_one_line_on_stderr_with_exit_1(cli: Cli) -> None:
     line = cli("runs", "show", "no-such-run").error_line()
-    assert line == "error: no run with ID 'no-such-run'"
+    assert line == "error: no run with ID, ID prefix or name 'no-such-run'"
 
 
 def test_bad_tracking_uri_is_a_user_error(cli: Cli) -> None:

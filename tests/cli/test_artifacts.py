@@ -29,7 +29,10 @@ def test_list(cli: Cli, seeded: Seeded) -> None:
 def test_list_empty_and_unknown(cli: Cli, seeded: Seeded) -> None:
     assert cli.ok("artifacts", "list", seeded.lr, "--json").json() == []
     assert "has no artifacts" in cli.ok("artifacts", "list", seeded.lr).stdout
-    assert cli("artifacts", "list", "nope").error_line() == "error: no run with ID 'nope'"
+    assert (
+        cli("artifacts", "list", "nope").error_line()
+        == "error: no run with ID, ID prefix or name 'nope'"
+    )
 
 
 def test_get_everything(cli: Cli, seeded: Seeded, tmp_path: Path) -> None:

@@ -45,7 +45,10 @@ def test_gc_removes_only_what_was_deleted_long_enough_ago(cli: Cli, seeded: Seed
         "experiments": 0,
         "older_than": "0ms",
     }
-    assert cli("runs", "show", seeded.lr).error_line() == f"error: no run with ID '{seeded.lr}'"
+    assert (
+        cli("runs", "show", seeded.lr).error_line()
+        == f"error: no run with ID, ID prefix or name '{seeded.lr}'"
+    )
     assert cli.ok("runs", "show", seeded.rf, "--json").json()["name"] == "rf"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import mlcycle
 import mlcycle.datasets as mds
 import mlcycle.deployments
@@ -23,6 +25,8 @@ def _best_line(stdout: str) -> str:
     return marked[0]
 
 
+# Two whole demos: a generous ceiling against hangs, not a speed check (make bench times it).
+@pytest.mark.timeout(1800)
 def test_demo_fast_twice(cli: Cli) -> None:
     first = cli.ok("demo", "--fast")
     assert "mlcycle demo" in first.stdout

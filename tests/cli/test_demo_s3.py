@@ -13,7 +13,7 @@ from mlcycle.cli import demo
 from tests.cli.conftest import Cli
 from tests.s3 import boto3_client, new_bucket
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # a ceiling against hangs
 
 
 def test_demo_runs_with_artifacts_in_object_storage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+import mlcycle
 from tests.cli.conftest import Cli, Seeded
 
 
@@ -24,7 +25,8 @@ def test_list_json_has_every_run_with_nan_as_null(cli: Cli, seeded: Seeded) -> N
 def test_list_table(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn").stdout
     for run_id in (seeded.rf, seeded.lr, seeded.failed):
-        assert run_id in out  # whole IDs, never cut
+        short = next(w for w in out.split() if len(w) >= 12 and run_id.startswith(w))
+        assert cli.ok("runs", "show", short, "--json").json()["run_id"] == run_id  # it works
     header = out.splitlines()[1]
     assert header.index("auc") < header.index("loss")  # the primary metric comes first
     assert "FAILED" in out
@@ -32,18 +34,18 @@ def test_list_table(cli: Cli, seeded: Seeded) -> None:
     assert "3 runs." in out
 
 
-def test_list_on_a_narrow_terminal_keeps_whole_ids(cli: Cli, seeded: Seeded) -> None:
+def test_list_on_a_narrow_terminal_keeps_short_ids_whole(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn", env={"COLUMNS": "80"}).stdout
     assert all(len(line) <= 80 for line in out.splitlines() if "│" in line)
     for run_id in (seeded.rf, seeded.lr, seeded.failed):
-        assert run_id in out
+        assert run_id[:12] in out
     assert "auc" in out.splitlines()[1]  # the primary metric made it
 
 
 def test_list_max_results_says_there_is_more(cli: Cli, seeded: Seeded) -> None:
     out = cli.ok("runs", "list", "churn", "--max-results", "1").stdout
-    assert seeded.failed in out
-    assert seeded.rf not in out
+    assert seeded.failed[:12] in out
+    assert seeded.rf[:12] not in out
     # The hint is a complete command for the next page; follow it.
     hint = next(line for line in out.splitlines() if line.startswith("More runs exist"))
     command = shlex.split(hint.split(": ", 1)[1])
@@ -74,7 +76,10 @@ def test_show(cli: Cli, seeded: Seeded) -> None:
 
 
 def test_show_unknown_run(cli: Cli) -> None:
-    assert cli("runs", "show", "abc", "--json").error_line() == "error: no run with ID 'abc'"
+    assert (
+        cli("runs", "show", "abc", "--json").error_line()
+        == "error: no run with ID, ID prefix or name 'abc'"
+    )
 
 
 def test_search_filter_and_order(cli: Cli, seeded: Seeded) -> None:
@@ -97,8 +102,8 @@ def test_search_filter_and_order(cli: Cli, seeded: Seeded) -> None:
     assert [r["name"] for r in by_two["runs"]] == ["broken", "lr", "rf"]
 
     table = cli.ok("runs", "search", "churn", "-f", "params.model = 'lr'").stdout
-    assert seeded.lr in table
-    assert seeded.rf not in table
+    assert seeded.lr[:12] in table
+    assert seeded.rf[:12] not in table
 
 
 def test_search_several_experiments(cli: Cli, seeded: Seeded) -> None:
@@ -145,7 +150,7 @@ def test_compare(cli: Cli, seeded: Seeded) -> None:
     assert everything["params"]["seed"] == ["1", "1"]
 
     table = cli.ok("runs", "compare", seeded.rf, seeded.lr, seeded.failed).stdout
-    for text in ("params.depth", "metrics.auc", seeded.rf, seeded.failed, "broken"):
+    for text in ("params.depth", "metrics.auc", seeded.rf[:12], seeded.failed[:12], "broken"):
         assert text in table
     assert (
         "1 params and 0 metrics are the same"
@@ -157,7 +162,10 @@ def test_compare_needs_two_known_runs(cli: Cli, seeded: Seeded) -> None:
     one = cli("runs", "compare", seeded.rf)
     assert one.exit_code == 2
     assert "at least two" in one.stderr
-    assert "no run with ID 'nope'" in cli("runs", "compare", seeded.rf, "nope").error_line()
+    assert (
+        "no run with ID, ID prefix or name 'nope'"
+        in cli("runs", "compare", seeded.rf, "nope").error_line()
+    )
 
 
 def test_delete_and_restore(cli: Cli, seeded: Seeded) -> None:
@@ -174,8 +182,14 @@ def test_delete_and_restore(cli: Cli, seeded: Seeded) -> None:
 
 
 def test_delete_unknown_run(cli: Cli) -> None:
-    assert cli("runs", "delete", "nope").error_line() == "error: no run with ID 'nope'"
-    assert cli("runs", "restore", "nope").error_line() == "error: no run with ID 'nope'"
+    assert (
+        cli("runs", "delete", "nope").error_line()
+        == "error: no run with ID, ID prefix or name 'nope'"
+    )
+    assert (
+        cli("runs", "restore", "nope").error_line()
+        == "error: no run with ID, ID prefix or name 'nope'"
+    )
 
 
 def test_odd_experiment_names_survive_the_hints(cli: Cli) -> None:
@@ -185,3 +199,47 @@ def test_odd_experiment_names_survive_the_hints(cli: Cli) -> None:
                 pass
     out = cli.ok("runs", "list", "{odd} name", "--max-results", "1").stdout
     assert "runs search '{odd} name' --max-results 1 --page-token" in out
+
+
+def test_runs_are_found_by_prefix_and_name(cli: Cli, seeded: Seeded) -> None:
+    assert cli.ok("runs", "show", seeded.rf[:20], "--json").json()["run_id"] == seeded.rf
+    assert cli.ok("runs", "show", "rf", "--json").json()["run_id"] == seeded.rf
+    line = cli("runs", "show", seeded.rf[:8]).error_line()  # every run shares it
+    assert "run reference" in line
+    assert "is ambiguous: 3 match" in line
+    assert seeded.lr in line
+    assert "did you mean 'broken'" in cli("runs", "show", "brokn").error_line()
+
+
+def test_metric_history(cli: Cli, seeded: Seeded) -> None:
+    out = cli.ok("runs", "metric", "rf", "auc", env={"COLUMNS": "100"}).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("auc of run rf")
+    assert lines[1] == "▁▆█"  # 0.7, 0.85, 0.9
+    assert "min    0.7 at step 0" in out
+    assert "last   0.9 at step 2" in out
+    assert all(len(line) <= 100 for line in lines)
+    points = cli.ok("runs", "metric", seeded.rf[:20], "auc", "--json").json()["points"]
+    assert [(p["step"], p["value"]) for p in points] == [(0, 0.7), (1, 0.85), (2, 0.9)]
+    csv = cli.ok("runs", "metric", "rf", "auc", "--csv").stdout.splitlines()
+    assert csv[0] == "step,timestamp,value"
+    assert [row.split(",")[2] for row in csv[1:]] == ["0.7", "0.85", "0.9"]
+    assert "did you mean 'auc'" in cli("runs", "metric", "rf", "acu").error_line()
+
+
+def test_compare_groups_slice_metrics_at_100_columns(cli: Cli, seeded: Seeded) -> None:
+    with cli.client() as client:
+        for name, base in (("sliced-a", 0.9), ("sliced-b", 0.8)):
+            with mlcycle.start_run("churn", name=name, client=client) as run:
+                for plan in ("month-to-month-contract", "two-year-contract"):
+                    key = f"slice/contract/{plan}/roc_auc_of_the_positive_class"
+                    run.log_metric(key, base - 0.01)
+    out = cli.ok("runs", "compare", "sliced-a", "sliced-b", env={"COLUMNS": "100"}).stdout
+    lines = out.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    assert any("metrics.slice/contract/" in line for line in lines)  # one heading
+    labels = [line.split("│")[1].strip() for line in lines if "positive_class" in line]
+    assert len(labels) == 2
+    assert labels[0].startswith("month-to-month")  # both ends kept: the rows differ
+    assert labels[1].startswith("two-year")
+    assert all(label.endswith("_the_positive_class") for label in labels)

@@ -54,7 +54,7 @@ def test_register_list_and_show(dcli: Cli, files: dict[str, Path]) -> None:
     assert shown["children"] == []
     assert shown["runs"] == []
     text = dcli.ok("datasets", "show", "churn").stdout
-    assert "churn version 2" in text
+    assert "churn@2" in text
     assert "Schema" in text
 
 
@@ -78,7 +78,7 @@ def test_validate_prints_the_report_and_fails_with_exit_1(
     assert failed.exit_code == 1
     assert "not_null(x, max_share=0.01)" in failed.stdout
     assert "FAIL" in failed.stdout
-    assert failed.stderr.startswith("error: 1 of 2 rule(s) failed on churn:1")
+    assert failed.stderr.startswith("error: 1 of 2 rule(s) failed on churn@1")
     report = dcli("datasets", "validate", "churn", "1", "--rules", str(files["rules"]), "--json")
     assert report.exit_code == 1
     assert report.json()["passed"] is False
@@ -116,6 +116,10 @@ def test_diff(dcli: Cli, files: dict[str, Path]) -> None:
     assert "Removed columns: user" in text
     assert "No changes." in dcli.ok("datasets", "diff", "churn", "1", "1").stdout
     assert "no version 9" in dcli("datasets", "diff", "churn", "1", "9").error_line()
+    same = dcli.ok("datasets", "diff", "churn@1", "churn@2", "--json").json()
+    assert same == data  # NAME@VERSION, the spelling every command prints
+    assert dcli.ok("datasets", "diff", "churn:1", "churn:2", "--json").json() == data
+    assert "churn@1" in dcli.ok("datasets", "show", "churn@1").stdout
 
 
 def test_split_show_lineage_and_runs(dcli: Cli, files: dict[str, Path]) -> None:

@@ -268,7 +268,7 @@ def test_a_failing_metadata_write_removes_the_file(
 def test_a_lost_file_is_written_again(dclient: mlcycle.Client, artifact_root: Path) -> None:
     a = mds.register("a", frame())
     (artifact_root / a.storage_key).unlink()
-    with pytest.raises(mlcycle.ArtifactNotFoundError, match="the data file of a:1 is missing"):
+    with pytest.raises(mlcycle.ArtifactNotFoundError, match="the data file of a@1 is missing"):
         a.load()
     b = mds.register("b", frame())
     assert b.digest == a.digest

@@ -398,6 +398,9 @@ def test_prediction_log_stays_the_reader_function(tmp_path: Path) -> None:
     assert prediction_log is mlcycle.deployments.prediction_log
     assert callable(prediction_log)
     client = mlcycle.Client(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path / "artifacts"))
-    empty = prediction_log("churn", client=client)
+    with pytest.raises(NotFoundError, match="no deployment or prediction log named 'churn'"):
+        prediction_log("churn", client=client)  # not silently empty
+    reader = mlcycle.deployments.prediction_logs.read_prediction_log
+    empty = reader(str(tmp_path / "artifacts"), "churn")
     assert len(empty) == 0
     assert "request_id" in empty.columns

@@ -45,6 +45,11 @@ def churn_pipeline(frame: pd.DataFrame) -> Pipeline:
     return model.fit(frame[FEATURES], frame["churned"])
 
 
+def double(x: Any) -> Any:
+    """A function outside the trusted libraries, for FunctionTransformer."""
+    return x * 2
+
+
 class MeanModel:
     """A generic Python model: predicts a learned mean, scaled by a file artifact."""
 

@@ -10,8 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.base import RegressorMixin
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    HistGradientBoostingRegressor,
+    RandomForestRegressor,
+)
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 import mlcycle.models as mm
 from mlcycle.errors import InvalidInputError, NotFoundError, UntrustedTypesError
@@ -23,6 +30,7 @@ from tests.models._models import (
     ThresholdClassifier,
     churn_frame,
     churn_pipeline,
+    double,
 )
 
 
@@ -63,19 +71,38 @@ def test_estimator_fitted_on_arrays(tmp_path: Path, frame: pd.DataFrame) -> None
     assert loaded.signature.column_names == ["0", "1"]
 
 
-def test_untrusted_types_are_named_and_can_be_trusted(tmp_path: Path, frame: pd.DataFrame) -> None:
-    model = RandomForestRegressor(n_estimators=3, random_state=0)
-    model.fit(frame[["tenure", "calls"]], frame["charges"])
-    mm.save(model, tmp_path / "rf", input_example=frame[["tenure", "calls"]].head())
-    with pytest.raises(UntrustedTypesError, match=r"sklearn\.tree\._tree\.Tree") as caught:
-        mm.load(tmp_path / "rf")
-    assert caught.value.types == ["sklearn.tree._tree.Tree"]
-    loaded = mm.load(tmp_path / "rf", trusted=caught.value.types)
+@pytest.mark.parametrize(
+    "model",
+    [
+        RandomForestRegressor(n_estimators=3, random_state=0),
+        GradientBoostingRegressor(n_estimators=3, random_state=0),
+        HistGradientBoostingRegressor(max_iter=3),
+    ],
+    ids=["forest", "boosting", "hist-boosting"],
+)
+def test_scikit_learn_internals_are_trusted(
+    tmp_path: Path, frame: pd.DataFrame, model: RegressorMixin
+) -> None:
     X = frame[["tenure", "calls"]]
+    model.fit(X, frame["charges"])
+    mm.save(model, tmp_path / "m", input_example=X.head())
+    loaded = mm.load(tmp_path / "m")  # sklearn.tree._tree.Tree, TreePredictor: no trust needed
     np.testing.assert_allclose(loaded.predict(X), model.predict(X))
     assert not loaded.has_predict_proba
     with pytest.raises(InvalidInputError, match="has no predict_proba"):
         loaded.predict_proba(X)
+
+
+def test_other_types_are_named_and_can_be_trusted(tmp_path: Path, frame: pd.DataFrame) -> None:
+    model = make_pipeline(FunctionTransformer(double), RandomForestRegressor(n_estimators=2))
+    X = frame[["tenure", "calls"]]
+    model.fit(X, frame["charges"])
+    mm.save(model, tmp_path / "m", input_example=X.head())
+    with pytest.raises(UntrustedTypesError, match=r"pass trusted=\['tests\.models") as caught:
+        mm.load(tmp_path / "m")
+    assert caught.value.types == ["tests.models._models.double"]
+    loaded = mm.load(tmp_path / "m", trusted=caught.value.types)
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X))
 
 
 def test_xgboost_classifier_in_native_format(tmp_path: Path, frame: pd.DataFrame) -> None:

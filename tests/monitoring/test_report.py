@@ -34,7 +34,7 @@ def _frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_to_dict_shape_and_json() -> None:
     ref, cur = _frames(5000)
     data = drift(ref, cur).to_dict()
-    assert set(data) == {"columns", "share", "drifted", "drift_share"}
+    assert set(data) == {"columns", "share", "drifted", "drift_share", "reason"}
     assert list(data["columns"]) == ["num", "few", "city", "flag", "new"]
     num = data["columns"]["num"]
     assert {"method", "score", "threshold", "drifted"} <= set(num)

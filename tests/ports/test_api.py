@@ -1,4 +1,5 @@
-"""The capability APIs name the services' own methods, with their signatures.
+"""The capability APIs name the services' own methods, with their signatures (a service
+may take more optional parameters in-process).
 
 mypy checks the structural fit (the assignments in :func:`_fits`); the tests check that
 each protocol method exists on its service with the same parameters, so the protocols and
@@ -55,9 +56,12 @@ def test_each_protocol_method_is_the_services_own(protocol: type, service: type)
     methods = _methods(protocol)
     assert methods, f"{protocol.__name__} names no method"
     for name in methods:
-        theirs = inspect.signature(getattr(service, name))
-        ours = inspect.signature(getattr(protocol, name))
-        assert list(ours.parameters) == list(theirs.parameters), f"{protocol.__name__}.{name}"
-        for p, q in zip(ours.parameters.values(), theirs.parameters.values(), strict=True):
-            assert p.kind == q.kind, f"{protocol.__name__}.{name}({p.name})"
-            assert (p.default is p.empty) == (q.default is q.empty), f"{name}({p.name})"
+        theirs = list(inspect.signature(getattr(service, name)).parameters.values())
+        ours = list(inspect.signature(getattr(protocol, name)).parameters.values())
+        where = f"{protocol.__name__}.{name}"
+        assert [p.name for p in ours] == [q.name for q in theirs[: len(ours)]], where
+        for p, q in zip(ours, theirs, strict=False):
+            assert p.kind == q.kind, f"{where}({p.name})"
+            assert (p.default is p.empty) == (q.default is q.empty), f"{where}({p.name})"
+        # what the service takes beyond the protocol is optional (in-process extras)
+        assert all(q.default is not q.empty for q in theirs[len(ours) :]), where

@@ -9,6 +9,7 @@ from mlcycle.search import (
     And,
     Attribute,
     Comparison,
+    Dialect,
     Entity,
     Field,
     Filter,
@@ -477,3 +478,64 @@ def test_order_by_errors(
     assert error.position == position
     assert str(error).startswith(f"Invalid order_by clause {clause!r} at position {position}: ")
     assert fragment in str(error)
+
+
+def test_a_dialect_names_other_fields_with_the_same_grammar_and_messages() -> None:
+
+    experiments = Dialect(
+        attributes={"name": "name", "creation_time": "creation_time"},
+        numeric=frozenset({"creation_time"}),
+        entities=frozenset({Entity.TAG}),
+    )
+    found = parse_filter("name LIKE 'a%' AND (tags.k = 'v' OR creation_time > 5)", experiments)
+    assert isinstance(found, And)
+    assert found.items[0] == Comparison(Field(Entity.ATTRIBUTE, "name"), Op.LIKE, "a%")
+    with pytest.raises(FilterSyntaxError, match="unknown attribute 'status'; expected one of"):
+        parse_filter("status = 'RUNNING'", experiments)
+    with pytest.raises(FilterSyntaxError, match=r"unknown field 'metrics\.m'"):
+        parse_filter("metrics.m > 1", experiments)
+    with pytest.raises(FilterSyntaxError, match="takes a number"):
+        parse_filter("creation_time > 'x'", experiments)
+    # the run dialect is the default, and its messages are unchanged
+    with pytest.raises(FilterSyntaxError, match="Invalid filter at position 0: unknown attribute"):
+        parse_filter("creation_time > 5")
+
+
+# --- limits: deep nesting, many terms, NUL (never a RecursionError or a database error) ---
+
+
+@pytest.mark.parametrize("depth", [65, 400, 5000])
+def test_nesting_deeper_than_the_limit_is_refused_with_its_position(depth: int) -> None:
+    text = "(" * depth + "metrics.a > 1" + ")" * depth
+    with pytest.raises(FilterSyntaxError, match="more than 64 levels deep") as info:
+        parse_filter(text)
+    assert info.value.position == 64  # the first '(' past the limit
+    with pytest.raises(FilterSyntaxError, match="64 levels"):
+        parse_filter("NOT " * depth + "metrics.a > 1")
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    assert parse_filter("(" * 64 + "metrics.a > 1" + ")" * 64) == Comparison(
+        metric("a"), Op.GT, 1.0
+    )
+    assert isinstance(parse_filter("NOT " * 64 + "metrics.a > 1"), Not)
+
+
+def test_too_many_comparisons_is_refused() -> None:
+    assert isinstance(parse_filter(" OR ".join(["metrics.a > 1"] * 200)), Or)
+    text = " OR ".join(["metrics.a > 1"] * 1000)
+    with pytest.raises(FilterSyntaxError, match="more than 200 comparisons") as info:
+        parse_filter(text)
+    assert info.value.position == len(" OR ".join(["metrics.a > 1"] * 200)) + len(" OR ")
+
+
+def test_too_many_in_list_values_is_refused() -> None:
+    values = ", ".join(f"'{i}'" for i in range(1001))
+    with pytest.raises(FilterSyntaxError, match="more than 1000 values"):
+        parse_filter(f"params.p IN ({values})")
+
+
+def test_nul_is_refused_with_its_position() -> None:
+    with pytest.raises(FilterSyntaxError, match="NUL") as info:
+        parse_filter("params.p = 'a\x00'")
+    assert info.value.position == 13

@@ -59,3 +59,40 @@ def test_mlflow_alias_on_a_protected_champion(auth_server: AuthServer) -> None:
         assert "approvals request alias churn 2" in refused.json()["message"]
         challenger = {**body, "alias": "challenger"}
         assert api.post(path, json=challenger, headers=auth_server.header("editor")).is_success
+
+
+def test_mlflow_cannot_remove_a_protected_champion(auth_server: AuthServer) -> None:
+    with mlcycle.Client(auth_server.server.tracking_uri, auth_server.server.artifact_uri) as local:
+        log_version(local)
+        local.registry.set_alias("churn", "champion", 1)
+    editor = auth_server.header("editor")
+    with httpx.Client(base_url=auth_server.url, timeout=30) as api:
+        refused = api.request(
+            "DELETE",
+            "/api/2.0/mlflow/registered-models/alias",
+            params={"name": "churn", "alias": "champion"},
+            headers=editor,
+        )
+        assert refused.status_code == 403, refused.text
+        assert "--action delete_alias" in refused.json()["message"]
+        refused = api.request(
+            "DELETE",
+            "/api/2.0/mlflow/model-versions/delete",
+            json={"name": "churn", "version": "1"},
+            headers=editor,
+        )
+        assert refused.status_code == 403, refused.text
+        renamed = api.post(
+            "/api/2.0/mlflow/registered-models/rename",
+            json={"name": "churn", "new_name": "churn2"},
+            headers=editor,
+        )
+        assert renamed.is_success, renamed.text
+        moved = api.post(
+            "/api/2.0/mlflow/registered-models/alias",
+            json={"name": "churn2", "alias": "champion", "version": "1"},
+            headers=editor,
+        )
+        assert moved.status_code == 403, moved.text  # "champion" is protected for every model
+    with mlcycle.Client(auth_server.server.tracking_uri, auth_server.server.artifact_uri) as local:
+        assert local.registry.get_model("churn2").aliases == {"champion": 1}

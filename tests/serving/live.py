@@ -62,8 +62,7 @@ class ServeProcess:
     def launch(self) -> ServeProcess:
         """Start the process without waiting (start several, then wait for each)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLCYCLE_")}
-        # the tree under test first (a shared venv may hold another checkout), then the
-        # repository root: the server imports the test models
+        # this checkout's package (not whichever one the venv installed), and the test models
         env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO)])
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (kept open while running)
         self.process = subprocess.Popen(self.args, stdout=self._log, stderr=self._log, env=env)

@@ -159,6 +159,16 @@ def test_metrics_count_requests_latency_and_batches(server: ServeProcess) -> Non
         ({"dataframe_records": [dict(churn_rows(1)[0], calls=2.5)]}, "calls", "float"),
         ({"dataframe_records": [dict(churn_rows(1)[0], plan=3)]}, "plan", "integer"),
         ({"instances": [[1.0, 2.0, 3]]}, "data", "3 values"),
+        # issue 17: these reached the model (500) or were answered 200
+        ({"dataframe_records": [dict(churn_rows(1)[0], calls=None)]}, "calls", "row 0"),
+        ({"dataframe_records": [dict(churn_rows(1)[0], plan=None)]}, "plan", "missing value"),
+        ({"dataframe_records": [dict(churn_rows(1)[0], tenure=None)]}, "tenure", "null"),
+        ({"dataframe_records": [dict(churn_rows(1)[0], calls=2**64)]}, "calls", "64 bits"),
+        (
+            {"dataframe_records": [churn_rows(1)[0], dict(churn_rows(1)[0], calls=2**63)]},
+            "calls",
+            "row 1",
+        ),
     ],
 )
 def test_input_breaking_the_signature_is_422_naming_the_column(

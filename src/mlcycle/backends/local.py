@@ -40,7 +40,7 @@ from mlcycle.monitoring.webhooks import HttpPoster
 from mlcycle.ports.datasets import DatasetFiles
 from mlcycle.registry.service import RegistryService, TrustedScorer
 from mlcycle.settings import Settings
-from mlcycle.store.sql.store import SqlStore, open_store
+from mlcycle.store.sql.store import SqlStore, open_store, secret_box
 from mlcycle.tracking.service import TrackingService
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def open_local(
 ) -> LocalBackend:
     """Open the store at ``settings.tracking_uri`` (creating and migrating a new one) and
     build the :class:`LocalBackend` over it and ``settings.artifact_uri``."""
-    store = open_store(settings.tracking_uri)
+    store = open_store(settings.tracking_uri, secrets=secret_box(settings))
     return LocalBackend(
         store,
         open_artifact_store(settings.artifact_uri),

@@ -7,10 +7,6 @@ from the one :class:`~mlcycle.remote.http.HttpSession` of the tracking backend. 
 capability without an HTTP implementation is simply not offered: the backend refuses it
 in one place (:meth:`mlcycle.backends.Backend.require`).
 
-Governance without ``HttpGovernance`` is the server's governance API
-(:class:`~mlcycle.remote.governance.RemoteGovernance`) with model cards and bundles
-gathered through the backend's other APIs (:class:`ServerGovernance`).
-
     >>> backend = remote_backend(Settings.from_env({"MLCYCLE_TRACKING_URI": "http://h:5000"}))
     >>> backend.supports("registry")  # doctest: +SKIP
 """
@@ -20,24 +16,12 @@ from __future__ import annotations
 import importlib
 import weakref
 from collections.abc import Callable
-from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from mlcycle.backends.base import Backend, Capability, Provider
-from mlcycle.backends.cards import ModelCards
-from mlcycle.entities import ModelVersion
-from mlcycle.entities.cards import ModelCard
-from mlcycle.entities.governance import RetentionReport
-from mlcycle.errors import CapabilityUnavailableError
-from mlcycle.governance.retirement import (
-    DEFAULT_PREDICTION_LOG_RETENTION,
-    DEFAULT_RETIRED_ARTIFACT_RETENTION,
-)
 from mlcycle.remote import RemoteBackend
-from mlcycle.remote.governance import RemoteGovernance
-from mlcycle.remote.http import HttpSession
+from mlcycle.remote.http import HttpSession, RetryPolicy
 from mlcycle.settings import Settings
 
 #: The HTTP implementation of each capability: a class in mlcycle.backends.http built
@@ -61,42 +45,15 @@ def http_implementations() -> dict[Capability, Callable[[HttpSession], Any]]:
     return {cap: cls for cap, cls in found.items() if cls is not None}
 
 
-class ServerGovernance(RemoteGovernance):
-    """The server's governance API, with model cards, card fields and bundles gathered
-    through the backend's APIs (the registry among them, when the server serves it)."""
-
-    def __init__(self, http: HttpSession, backend: Backend) -> None:
-        super().__init__(http)
-        self._cards = ModelCards(backend, self)
-        self._where = backend.where
-
-    def set_card_fields(self, name: str, version: int, **fields: str) -> ModelVersion:
-        return self._cards.set_card_fields(name, version, **fields)
-
-    def card(self, name: str, version: int) -> ModelCard:
-        return self._cards.card(name, version)
-
-    def export_bundle(self, name: str, version: int, path: str | Path) -> dict[str, Any]:
-        return self._cards.export_bundle(name, version, path)
-
-    def apply_retention(
-        self,
-        *,
-        retired_artifacts: str | timedelta | int = DEFAULT_RETIRED_ARTIFACT_RETENTION,
-        prediction_logs: str | timedelta | int = DEFAULT_PREDICTION_LOG_RETENTION,
-        dry_run: bool = False,
-    ) -> RetentionReport:
-        raise CapabilityUnavailableError(
-            f"retention not available on {self._where}: it deletes files in the server's "
-            "artifact store; run `mlcycle gc` against the store itself",
-            capability=Capability.GOVERNANCE.value,
-            field="tracking_uri",
-        )
-
-
 def remote_backend(settings: Settings) -> Backend:
     """The backend of the server at ``settings.tracking_uri`` (no I/O until first use)."""
-    tracking = RemoteBackend(settings.tracking_uri, token=settings.token)
+    tracking = RemoteBackend(
+        settings.tracking_uri,
+        token=settings.token,
+        retry=RetryPolicy(
+            budget_s=settings.writer_retry_s, max_backoff_s=settings.writer_backoff_max_s
+        ),
+    )
     http = tracking.http
     providers: dict[Capability, Provider] = {
         cap: partial(cls, http) for cap, cls in http_implementations().items()
@@ -107,7 +64,5 @@ def remote_backend(settings: Settings) -> Backend:
         where=f"the server {settings.tracking_uri}",
         closer=tracking.close,
     )
-    if Capability.GOVERNANCE not in providers:
-        backend.offer(Capability.GOVERNANCE, lambda: ServerGovernance(http, backend))
     weakref.finalize(backend, tracking.close)  # its connections go with it
     return backend

@@ -10,6 +10,8 @@ from rich.table import Table
 import mlcycle.monitoring as monitoring
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
+from mlcycle.cli.refs import resolve_prefix, short_ids
 
 app = typer.Typer(
     name="alerts",
@@ -17,8 +19,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AlertId = Annotated[str, typer.Argument(metavar="ID", help="The alert's ID.")]
+AlertId = Annotated[
+    str, typer.Argument(metavar="ID", help="The alert's ID or a unique prefix of it.")
+]
 
 
 def _delivered(alert: monitoring.Alert) -> str:
@@ -28,15 +31,23 @@ def _delivered(alert: monitoring.Alert) -> str:
     )
 
 
+def _resolve(ctx: typer.Context, ref: str) -> str:
+    every = monitoring.list_alerts(limit=None, client=client(ctx))
+    return resolve_prefix(ref, [a.id for a in every], kind="alert")
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
     monitor: Annotated[str | None, typer.Option(help="Only this monitor's alerts.")] = None,
     status: Annotated[str | None, typer.Option(help="open, acknowledged or resolved.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the newest N.")] = 100,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List alerts, newest first.
+    """List alerts, newest first. IDs are shown as short unique prefixes, which `alerts
+    show` and `alerts ack` take.
 
     Example:
 
@@ -46,25 +57,30 @@ def list_(
     if as_json:
         output.print_json([a.to_dict() for a in found])
         return
-    table = Table("ID", "Time", "Monitor", "Rule", "Severity", "Status", "Delivered", "Message")
-    for a in found:
-        table.add_row(
-            a.id,
-            output.fmt_time(a.created_at),
-            a.monitor,
-            a.rule,
-            a.severity.value,
-            a.status.value,
-            _delivered(a),
-            a.message,
-        )
-    output.console().print(table)
+    ids = short_ids([a.id for a in found])
+    output.print_listing(
+        [
+            output.Column("ID", ids, priority=0, style="cyan", max_width=32),
+            output.Column("Time", [output.fmt_time(a.created_at) for a in found], priority=2),
+            output.Column("Monitor", [a.monitor for a in found], priority=1, max_width=24),
+            output.Column("Rule", [a.rule for a in found], priority=5, max_width=20),
+            output.Column("Severity", [a.severity.value for a in found], priority=3),
+            output.Column("Status", [a.status.value for a in found], priority=1),
+            output.Column("Delivered", [_delivered(a) for a in found], priority=6),
+            output.Column(
+                "Message", [a.message for a in found], priority=4, flex=True, min_width=20
+            ),
+        ],
+        wide=wide,
+        only=columns,
+        empty="No alerts.",
+    )
 
 
 @app.command("show")
 def show(ctx: typer.Context, alert_id: AlertId, as_json: JsonOption = False) -> None:
     """Show an alert with each delivery attempt's outcome."""
-    found = monitoring.get_alert(alert_id, client=client(ctx))
+    found = monitoring.get_alert(_resolve(ctx, alert_id), client=client(ctx))
     if as_json:
         output.print_json(found.to_dict())
         return
@@ -113,7 +129,7 @@ def ack(
     as_json: JsonOption = False,
 ) -> None:
     """Acknowledge an open alert."""
-    done = monitoring.ack(alert_id, by=by, client=client(ctx))
+    done = monitoring.ack(_resolve(ctx, alert_id), by=by, client=client(ctx))
     if as_json:
         output.print_json(done.to_dict())
         return

@@ -17,6 +17,7 @@ import typer
 import mlcycle
 from mlcycle.cli.context import CliState
 from mlcycle.cli.lazy import LazyCommand, LazyGroup
+from mlcycle.errors import UntrustedTypesError
 
 
 class MlcycleGroup(LazyGroup):
@@ -67,7 +68,9 @@ class MlcycleGroup(LazyGroup):
             "Create, list, show, delete and restore experiments.",
         ),
         LazyCommand(
-            "runs", "mlcycle.cli.runs:app", "List, show, search, compare, delete and restore runs."
+            "runs",
+            "mlcycle.cli.runs:app",
+            "List, show, search, compare, delete and restore runs; a metric's history.",
         ),
         LazyCommand(
             "artifacts", "mlcycle.cli.artifacts:app", "List and download the files runs stored."
@@ -187,7 +190,8 @@ def root(
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    message = exc.cli_message() if isinstance(exc, UntrustedTypesError) else str(exc)
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
     return text or type(exc).__name__
 
 

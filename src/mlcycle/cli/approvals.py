@@ -14,6 +14,7 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="approvals",
@@ -21,7 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The approval request's ID.")]
 CommentOption = Annotated[str | None, typer.Option(help="Why; kept in the record.")]
 
@@ -71,7 +71,11 @@ def request(
     ] = None,
     alias: Annotated[str, typer.Option(help="For an alias: which one.")] = "champion",
     action: Annotated[
-        str | None, typer.Option(help="For a deployment: start or complete (a rollout).")
+        str | None,
+        typer.Option(
+            help="For a deployment: start or complete (a rollout); for an alias: set_alias "
+            "(the default) or delete_alias.",
+        ),
     ] = None,
     comment: CommentOption = None,
     as_json: JsonOption = False,

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.refs import resolve_run
 
 app = typer.Typer(
     name="artifacts",
@@ -18,7 +19,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunId = Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's ID.")]
+RunId = Annotated[
+    str, typer.Argument(metavar="RUN", help="The run's ID, a unique ID prefix or its name.")
+]
 
 
 @app.command("list")
@@ -36,7 +39,9 @@ def list_(
 
         mlcycle artifacts list 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f --path environment
     """
-    files = client(ctx).list_artifacts(run_id, path)
+    cli = client(ctx)
+    run_id = resolve_run(cli, run_id)
+    files = cli.list_artifacts(run_id, path)
     if as_json:
         output.print_json([output.artifact_dict(f) for f in files])
         return
@@ -80,7 +85,8 @@ def get(
 
         mlcycle artifacts get 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f --dest ./downloaded
     """
-    local = client(ctx).download_artifacts(run_id, path, dest)
+    cli = client(ctx)
+    local = cli.download_artifacts(resolve_run(cli, run_id), path, dest)
     count = sum(1 for p in local.rglob("*") if p.is_file()) if local.is_dir() else 1
     output.console().print(
         f"Downloaded {count} file{'s' if count != 1 else ''} to {local}", markup=False

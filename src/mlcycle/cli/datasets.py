@@ -15,6 +15,7 @@ import mlcycle
 import mlcycle.datasets as mds
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="datasets",
@@ -22,7 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The dataset's name.")]
 Version = Annotated[
     int | None,
@@ -164,7 +164,7 @@ def _report_table(report: mds.ValidationReport, title: str) -> Table:
 
 
 def _details(v: mlcycle.DatasetVersion) -> Table:
-    made = ", ".join(f"{p.parent_name}:{p.parent_version}" for p in v.parents)
+    made = ", ".join(f"{p.parent_name}@{p.parent_version}" for p in v.parents)
     if made:
         made += f" by {v.parents[0].transform.name}"
     verdict = None
@@ -174,7 +174,7 @@ def _details(v: mlcycle.DatasetVersion) -> Table:
         )
     return output.details_table(
         [
-            ("Dataset", f"{v.name} version {v.version}"),
+            ("Dataset", v.ref),
             ("ID", v.id),
             ("Digest", v.digest),
             ("Rows", f"{v.num_rows:,}"),
@@ -272,7 +272,7 @@ def list_(
         for header in ("Version", "Rows", "Columns", "Digest", "Made from", "Created"):
             table.add_column(header, no_wrap=header != "Made from", overflow="fold")
         for v in versions:
-            made = ", ".join(f"{p.parent_name}:{p.parent_version}" for p in v.parents)
+            made = ", ".join(f"{p.parent_name}@{p.parent_version}" for p in v.parents)
             deleted = " (deleted)" if v.lifecycle_stage is mlcycle.LifecycleStage.DELETED else ""
             table.add_row(
                 f"{v.version}{deleted}",
@@ -359,14 +359,14 @@ def show(
     if kids:
         out.print(
             "Used to make: "
-            + ", ".join(f"{c.child_name}:{c.child_version} ({c.transform.name})" for c in kids),
+            + ", ".join(f"{c.child_name}@{c.child_version} ({c.transform.name})" for c in kids),
             markup=False,
         )
     if runs:
         out.print(
             "Used by runs: " + ", ".join(f"{r.run_id} ({r.context})" for r in runs), markup=False
         )
-    output.hint(out, f"Profile: mlcycle datasets profile {shlex.quote(v.name)} {v.version}")
+    output.hint(out, f"Profile: mlcycle datasets profile {shlex.quote(v.ref)}")
 
 
 @app.command("profile")
@@ -384,7 +384,7 @@ def profile(
     if as_json:
         output.print_json({"name": v.name, "version": v.version, **v.profile.to_dict()})
         return
-    title = f"Profile of {v.name}:{v.version} ({v.num_rows:,} rows × {v.num_columns} columns)"
+    title = f"Profile of {v.name}@{v.version} ({v.num_rows:,} rows × {v.num_columns} columns)"
     out = output.console()
     table, hidden = _profile_table(v.profile, title, out.width)
     out.print(table)
@@ -418,34 +418,52 @@ def validate(
         output.print_json({"name": v.name, "version": v.version, **report.to_dict()})
     else:
         verdict = "passed" if report.passed else f"{len(report.failures)} rule(s) failed"
-        title = f"Validation of {v.name}:{v.version} ({report.num_rows:,} rows): {verdict}"
+        title = f"Validation of {v.name}@{v.version} ({report.num_rows:,} rows): {verdict}"
         output.console().print(_report_table(report, title))
     if not report.passed:
         raise mlcycle.ValidationFailedError(
             f"{len(report.failures)} of {len(report.results)} rule(s) failed on "
-            f"{v.name}:{v.version}",
+            f"{v.name}@{v.version}",
             report=report,
         )
+
+
+def _diff_refs(args: list[str]) -> tuple[str, str]:
+    if len(args) == 3 and args[1].isdigit() and args[2].isdigit():
+        return f"{args[0]}@{args[1]}", f"{args[0]}@{args[2]}"
+    if len(args) == 2 and all("@" in a or ":" in a for a in args):
+        return args[0], args[1]
+    raise typer.BadParameter(
+        "give two versions as NAME@VERSION (churn@1 churn@2), or NAME V1 V2",
+        param_hint="VERSIONS",
+    )
 
 
 @app.command("diff")
 def diff(
     ctx: typer.Context,
-    name: Name,
-    old: Annotated[int, typer.Argument(metavar="V1", help="The older version.", min=1)],
-    new: Annotated[int, typer.Argument(metavar="V2", help="The newer version.", min=1)],
+    versions: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NAME@V1 NAME@V2 | NAME V1 V2",
+            help="Two versions (NAME@VERSION each), or a name and two version numbers.",
+        ),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Compare two versions: row counts, columns added, removed or retyped, and per-column
     profile changes.
 
-    Example:
+    Examples:
 
+        mlcycle datasets diff churn@1 churn@2
         mlcycle datasets diff churn 1 2
     """
     cli = client(ctx)
-    a = mds.get(name, old, client=cli)
-    b = mds.get(name, new, client=cli)
+    first, second = _diff_refs(versions)
+    a = mds.get(first, client=cli)
+    b = mds.get(second, client=cli)
+    name, old, new = a.name, a.version, b.version
     changes = mds.diff_versions(a, b, client=cli)
     if as_json:
         output.print_json({"name": name, "old": old, "new": new, **changes.to_dict()})
@@ -525,7 +543,7 @@ def split(
         output.print_json({part: version_dict(p) for part, p in parts.items()})
         return
     table = Table(
-        title=f"Splits of {v.name}:{v.version}", title_justify="left", header_style="bold"
+        title=f"Splits of {v.name}@{v.version}", title_justify="left", header_style="bold"
     )
     for header in ("Split", "Dataset", "Version", "Rows"):
         table.add_column(header, no_wrap=True)

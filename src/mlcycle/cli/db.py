@@ -10,6 +10,8 @@ from rich.console import Console
 from mlcycle.cli import output
 from mlcycle.cli.context import client
 from mlcycle.entities.governance import RetentionReport
+from mlcycle.errors import InvalidInputError
+from mlcycle.store.sql.store import open_store, secret_box
 
 app = typer.Typer(name="db", help="Manage the metadata store.", no_args_is_help=True)
 
@@ -32,6 +34,34 @@ def upgrade(ctx: typer.Context) -> None:
     out.print(f"Before: {before or '(empty store)'}", markup=False)
     note = "  (already up to date)" if before == after else ""
     out.print(f"After:  {after}{note}", markup=False)
+
+
+@app.command("reseal-secrets")
+def reseal_secrets(ctx: typer.Context) -> None:
+    """Re-encrypt the stored webhook secrets under MLCYCLE_SECRET_KEY (after a key
+    rotation, with the old key in MLCYCLE_SECRET_KEYS_OLD; or to encrypt secrets stored
+    before a key was set). Run it on a machine with direct store access.
+
+    Example:
+
+        MLCYCLE_SECRET_KEY=$NEW MLCYCLE_SECRET_KEYS_OLD=$OLD mlcycle db reseal-secrets
+    """
+    settings = client(ctx).settings
+    if not settings.secret_key:
+        raise InvalidInputError(
+            "set MLCYCLE_SECRET_KEY (the key to encrypt with) first", field="secret_key"
+        )
+    if settings.is_remote:
+        raise InvalidInputError(
+            "reseal-secrets works on the store itself: give its URI, not a server's",
+            field="tracking_uri",
+        )
+    store = open_store(settings.tracking_uri, secrets=secret_box(settings))
+    try:
+        count = store.monitoring.reseal_secrets()
+    finally:
+        store.close()
+    output.console().print(f"Re-encrypted {count} webhook secrets", markup=False)
 
 
 def gc(

@@ -12,6 +12,7 @@ from rich.text import Text
 from mlcycle import deployments
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
+from mlcycle.cli.output import JsonOption
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.deployment_json import deployment_to_dict, event_to_dict
 from mlcycle.errors import InvalidInputError
@@ -22,7 +23,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The deployment's name.")]
 Reason = Annotated[
     str | None, typer.Option("--reason", help="Why, recorded in the history.", show_default=False)

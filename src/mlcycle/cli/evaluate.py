@@ -47,7 +47,7 @@ def evaluate(
     """
     cli = client(ctx)
     name, _, version = data.partition("@")
-    if version and not version.isdigit():
+    if version and not (version.isascii() and version.isdigit()):
         raise typer.BadParameter(f"{data!r} is not NAME@VERSION", param_hint="'--data'")
     frame = mds.get(name, int(version) if version else None, client=cli).load()
     result = mlcycle.evaluate(

@@ -13,6 +13,7 @@ from rich.text import Text
 import mlcycle
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="experiments",
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 NameOrId = Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="Experiment name or ID.")]
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="governance",
@@ -18,7 +19,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The registered model's name.")]
 VersionArg = Annotated[int, typer.Argument(metavar="VERSION", help="A version number.", min=1)]
 

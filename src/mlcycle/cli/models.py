@@ -10,9 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+import mlcycle
 from mlcycle import registry
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="models",
@@ -20,7 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The registered model's name.")]
 VersionArg = Annotated[int, typer.Argument(metavar="VERSION", help="A version number.", min=1)]
 
@@ -166,9 +167,9 @@ def compare(
         return
     table = Table("", f"v{v1}", f"v{v2}")
     for key, (a, b) in diff.params.items():
-        table.add_row(f"params.{key}", a or "", b or "")
-    for key, (x, y) in diff.metrics.items():
-        table.add_row(f"metrics.{key}", output.fmt_number(x), output.fmt_number(y))
+        table.add_row(output.abbreviate(f"params.{key}", output.KEY_WIDTH), a or "", b or "")
+    output.add_metric_rows(table, {key: list(pair) for key, pair in diff.metrics.items()})
+    table.add_section()
     for label, items in (("inputs", diff.inputs),):
         table.add_row(
             label,
@@ -274,17 +275,60 @@ def lineage(
     alias: Annotated[str | None, typer.Option("--alias")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Where a version comes from: its run, experiment and dataset versions."""
-    found = registry.lineage(name, version, alias=alias, client=client(ctx))
+    """Where a version comes from and where it went: its run, experiment, the dataset
+    versions the run used (and what they were made from), the retraining that produced
+    it (monitor, trigger, alert), and the deployments serving it now.
+
+    With --json: the lineage record plus "parents", "retraining" and "deployments".
+    """
+    cli = client(ctx)
+    found = registry.lineage(name, version, alias=alias, client=cli)
+    mv = found.version
+    parents = {
+        f"{i.name}@{i.version}": [
+            f"{p.parent_name}@{p.parent_version} ({p.transform.name})"
+            for p in mlcycle.datasets.get(i.name, i.version, client=cli).parents
+        ]
+        for i in found.inputs
+    }
+    retrains = [
+        r
+        for m in mlcycle.monitoring.list_monitors(client=cli)
+        for r in mlcycle.monitoring.retrains(m.name, client=cli)
+        if r.model_name == mv.name and r.new_version == mv.version
+    ]
+    serving = [
+        f"{state.deployment.name} (arm {arm.arm.name}, {arm.arm.weight:g}%)"
+        for d in mlcycle.deployments.list(client=cli)
+        for state in [mlcycle.deployments.status(d.name, client=cli)]
+        for arm in state.arms
+        if arm.model is not None and arm.model.name == mv.name and arm.version == mv.version
+    ]
     if as_json:
-        output.print_json(found.to_dict())
+        output.print_json(
+            {
+                **found.to_dict(),
+                "parents": parents,
+                "retraining": [r.to_dict() for r in retrains],
+                "deployments": serving,
+            }
+        )
         return
     rows: list[tuple[str, str | None]] = [
-        ("Model", f"{found.version.name} version {found.version.version}"),
+        ("Model", f"{mv.name} version {mv.version}"),
         ("Run", f"{found.run.id} ({found.run.name}, {found.run.status.value})"),
         ("Experiment", found.experiment.name if found.experiment else None),
     ]
-    rows += [(f"Input ({i.context})", f"{i.name}@{i.version}") for i in found.inputs]
+    for i in found.inputs:
+        ref = f"{i.name}@{i.version}"
+        made = f", made from {', '.join(parents[ref])}" if parents.get(ref) else ""
+        rows.append((f"Input ({i.context})", ref + made))
+    for r in retrains:
+        trigger = f"monitor {r.monitor} ({r.kind.value}), from version {r.base_version}"
+        if r.alert_id:
+            trigger += f", alert {r.alert_id[:12]}"
+        rows.append(("Retrained by", trigger))
+    rows.append(("Serving", ", ".join(serving) or "no deployment"))
     output.console().print(output.details_table(rows))
 
 

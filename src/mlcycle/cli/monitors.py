@@ -12,6 +12,7 @@ from rich.table import Table
 import mlcycle.monitoring as monitoring
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 from mlcycle.monitoring import AlertRule, Monitor, MonitorResult, ResultStatus
 
 app = typer.Typer(
@@ -20,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Name = Annotated[str, typer.Argument(metavar="NAME", help="The monitor's name.")]
 
 
@@ -57,25 +57,33 @@ def _result_row(r: MonitorResult) -> list[str]:
         "-" if r.dataset_drift is None else ("yes" if r.dataset_drift else "no"),
         str(r.quality_issues),
         "-" if value is None else f"{metric}={output.fmt_number(value)}",
-        r.message or "",
+        r.reason or "",
     ]
 
 
 def _results_table(results: list[MonitorResult], *, monitor: bool = False) -> Table:
+    """The results, with the columns that fit the terminal (the reason always does)."""
     headers = [
-        "Time",
-        "Status",
-        "Rows",
-        "Labelled",
-        "Drift share",
-        "Drift",
-        "Quality",
-        "Performance",
-        "Message",
+        ("Time", 0),
+        ("Status", 0),
+        ("Rows", 3),
+        ("Labelled", 6),
+        ("Drift share", 4),
+        ("Drift", 5),
+        ("Quality", 5),
+        ("Performance", 6),
     ]
-    table = Table(*(["Monitor"] if monitor else []), *headers)
-    for r in results:
-        table.add_row(*([r.monitor] if monitor else []), *_result_row(r))
+    rows = [_result_row(r) for r in results]
+    columns = (
+        [output.Column("Monitor", [r.monitor for r in results], max_width=24)] if monitor else []
+    )
+    columns += [
+        output.Column(h, [row[i] for row in rows], priority=p) for i, (h, p) in enumerate(headers)
+    ]
+    columns.append(
+        output.Column("Reason", [row[-1] for row in rows], priority=1, flex=True, min_width=24)
+    )
+    table, _ = output.fit_columns(columns, width=output.console().width)
     return table
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import orjson
 import typer
@@ -20,8 +21,21 @@ from rich.table import Table
 from rich.text import Text
 
 import mlcycle
+from mlcycle.cli.refs import short_ids
 
 BEST = "★"
+
+#: The options every listing shares.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Show every column, whatever the terminal's width.")
+]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns", metavar="A,B,...", help="Only these columns (headers, case-insensitive)."
+    ),
+]
 
 
 # -- consoles and JSON -------------------------------------------------------------------
@@ -219,12 +233,15 @@ def runs_table(
 ) -> tuple[Table, int]:
     """One row per run: ID, name, status, then metrics, duration and start as ``width`` allows.
 
-    Run IDs are never cut (people copy them); metric columns are added in the order given
+    Run IDs are shown as their shortest unique prefix (at least 12 characters), which
+    every command taking a run accepts; metric columns are added in the order given
     while they fit, then duration and start time. Returns the table and how many metric
     columns were left out.
     """
+    ids = short_ids([r.id for r in runs])
+    id_width = max((len(i) for i in ids), default=_ID_WIDTH)
     name_width = name_column_width(r.name for r in runs)
-    budget = width - 1 - (_ID_WIDTH + _CELL) - (name_width + _CELL) - (8 + _CELL)
+    budget = width - 1 - (id_width + _CELL) - (name_width + _CELL) - (8 + _CELL)
     if best_id is not None:
         budget -= 1 + _CELL
     shown: list[str] = []
@@ -241,22 +258,25 @@ def runs_table(
     table = Table(title=title, title_justify="left", header_style="bold")
     if best_id is not None:
         table.add_column("", no_wrap=True, min_width=1)
-    table.add_column("Run ID", no_wrap=True, min_width=_ID_WIDTH, style="cyan")
+    table.add_column("Run ID", no_wrap=True, min_width=id_width, style="cyan")
     table.add_column("Name", overflow="fold", min_width=name_width)
     table.add_column("Status", no_wrap=True, min_width=8)
     for key in shown:
         table.add_column(
-            Text(key, overflow="fold"), justify="right", no_wrap=True, min_width=_METRIC_WIDTH[0]
+            Text(abbreviate(key, _METRIC_WIDTH[1] * 2), overflow="fold"),
+            justify="right",
+            no_wrap=True,
+            min_width=_METRIC_WIDTH[0],
         )
     if with_duration:
         table.add_column("Duration", justify="right", no_wrap=True)
     if with_start:
         table.add_column("Started", no_wrap=True)
-    for run in runs:
+    for run, short in zip(runs, ids, strict=True):
         cells: list[RenderableType] = []
         if best_id is not None:
             cells.append(Text(BEST, style="bold yellow") if run.id == best_id else "")
-        cells += [Text(run.id), Text(run.name), status_text(run.status)]
+        cells += [Text(short), Text(run.name), status_text(run.status)]
         cells += [fmt_number(run.metrics.get(k)) for k in shown]
         if with_duration:
             cells.append(fmt_duration(run.duration))
@@ -302,3 +322,151 @@ def mapping_table(title: str, data: Mapping[str, object], value_header: str = "V
         shown = fmt_number(value) if isinstance(value, float) else str(value)
         table.add_row(Text(key), Text(shown))
     return table
+
+
+# -- tables that fit the terminal ---------------------------------------------------------
+
+
+def abbreviate(text: str, width: int) -> str:
+    """``text`` cut in the middle to ``width`` characters, keeping both ends (where long
+    metric names differ): ``slice/contract=month-to-month/roc_auc`` -> ``slice/con…/roc_auc``.
+
+    >>> abbreviate("slice/contract=month-to-month/roc_auc", 20)
+    'slice/cont…h/roc_auc'
+    """
+    if len(text) <= width or width < 5:
+        return text
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    return f"{text[:head]}…{text[-tail:]}"
+
+
+#: Where a metric key's group ends: ``slice/<column>/...``, ``fairness/<column>/...``,
+#: ``cv/...``, ``ci/...`` keys are shown under a heading of their first parts.
+_GROUP_PARTS = {"slice": 2, "fairness": 2, "cv": 1, "ci": 1}
+KEY_WIDTH = 40
+
+
+def grouped_keys(keys: Iterable[str]) -> list[tuple[str | None, str, str]]:
+    """``(group, label, key)`` for each key, plain keys first then one group at a time:
+    ``slice/contract/monthly/roc_auc`` is ``("slice/contract", "monthly/roc_auc", key)``.
+    Labels are abbreviated in the middle to :data:`KEY_WIDTH`, so rows stay distinct."""
+    out: list[tuple[str | None, str, str]] = []
+    for key in keys:
+        parts = key.split("/")
+        size = _GROUP_PARTS.get(parts[0], 0)
+        if size and len(parts) > size:
+            group, label = "/".join(parts[:size]), "/".join(parts[size:])
+            out.append((group, abbreviate(label, KEY_WIDTH), key))
+        else:
+            out.append((None, abbreviate(key, KEY_WIDTH), key))
+    return sorted(out, key=lambda item: (item[0] is not None, item[0] or "", item[2]))
+
+
+def add_metric_rows(
+    table: Table, metrics: Mapping[str, Sequence[float | None]], *, prefix: str = "metrics."
+) -> None:
+    """Rows of ``key: values`` grouped (slices under one heading per column), each label
+    abbreviated in the middle; a section line between groups."""
+    current: str | None = None
+    for group, label, key in grouped_keys(metrics):
+        if group != current:
+            if table.row_count:
+                table.add_section()
+            if group is not None:
+                table.add_row(Text(f"{prefix}{group}/", style="bold"))
+            current = group
+        shown = f"  {label}" if group is not None else f"{prefix}{label}"
+        table.add_row(Text(shown), *(fmt_number(v) for v in metrics[key]))
+
+
+@dataclass
+class Column:
+    """A column of a listing: header, cells, and how it may shrink.
+
+    ``priority``: lower is shown first when the width runs out; ``flex`` columns (free
+    text) take the room left, folding, and keep at least ``min_width``.
+    """
+
+    header: str
+    cells: list[str] = field(default_factory=list)
+    priority: int = 0
+    flex: bool = False
+    min_width: int = 8
+    max_width: int = 40
+    justify: Literal["left", "right"] = "left"
+    style: str | None = None
+
+    def natural(self) -> int:
+        longest = max((len(c) for c in self.cells), default=0)
+        return min(max(len(self.header), longest), self.max_width)
+
+
+def fit_columns(
+    columns: Sequence[Column], *, width: int, wide: bool = False, only: str | None = None
+) -> tuple[Table, list[str]]:
+    """A table of the columns that fit ``width`` (by priority), in their given order, and
+    the headers left out. ``wide`` keeps every column; ``only`` ("A,B") picks columns by
+    header. Fixed columns never cut their cells (IDs must stay copyable); ``flex`` ones
+    fold, and long cells of fixed columns are abbreviated in the middle."""
+    chosen = list(columns)
+    if only:
+        wanted = [w.strip().lower() for w in only.split(",") if w.strip()]
+        known = {c.header.lower(): c for c in columns}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise typer.BadParameter(
+                f"no column {unknown[0]!r}; the columns are: "
+                + ", ".join(c.header for c in columns),
+                param_hint="--columns",
+            )
+        chosen = [known[w] for w in wanted]
+    elif not wide:
+        room = width - 1
+        keep: set[int] = set()
+        for index in sorted(range(len(chosen)), key=lambda i: chosen[i].priority):
+            column = chosen[index]
+            need = min(column.min_width, column.natural()) if column.flex else column.natural()
+            if need + _CELL <= room:
+                keep.add(index)
+                room -= need + _CELL
+        chosen = [c for i, c in enumerate(chosen) if i in keep]
+    hidden = [c.header for c in columns if c not in chosen]
+    table = Table(header_style="bold")
+    for column in chosen:
+        table.add_column(
+            column.header,
+            justify=column.justify,
+            no_wrap=not column.flex,
+            overflow="fold" if column.flex or wide else "ellipsis",
+            min_width=min(column.min_width, column.natural()) if column.flex else None,
+            style=column.style,
+        )
+    rows = max((len(c.cells) for c in chosen), default=0)
+    for row in range(rows):
+        cells = []
+        for column in chosen:
+            cell = column.cells[row] if row < len(column.cells) else ""
+            if not column.flex and not wide and not only:
+                cell = abbreviate(cell, column.max_width)
+            cells.append(Text(cell))
+        table.add_row(*cells)
+    return table, hidden
+
+
+def print_listing(
+    columns: Sequence[Column],
+    *,
+    wide: bool = False,
+    only: str | None = None,
+    empty: str = "Nothing found.",
+) -> None:
+    """Print a listing that fits the terminal, with a hint naming the columns left out."""
+    out = console()
+    if not columns or not columns[0].cells:
+        out.print(empty, markup=False)
+        return
+    table, hidden = fit_columns(columns, width=out.width, wide=wide, only=only)
+    out.print(table)
+    if hidden:
+        hint(out, f"Not shown: {', '.join(hidden)} (--wide, --columns or --json show them).")

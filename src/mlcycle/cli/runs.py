@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Sequence
 from typing import Annotated
@@ -14,15 +15,19 @@ from rich.text import Text
 import mlcycle
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
+from mlcycle.cli.output import JsonOption
+from mlcycle.cli.refs import resolve_run, short_ids
+from mlcycle.suggest import did_you_mean
 
 app = typer.Typer(
     name="runs",
-    help="List, show, search, compare, delete and restore runs.",
+    help="List, show, search, compare, delete and restore runs; a metric's history.",
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-RunId = Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's ID.")]
+RunId = Annotated[
+    str, typer.Argument(metavar="RUN", help="The run's ID, a unique ID prefix or its name.")
+]
 MaxResults = Annotated[int, typer.Option(min=1, metavar="N", help="How many runs to show at most.")]
 _ERROR_LINES = 6
 
@@ -174,7 +179,7 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         mlcycle runs show 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     if as_json:
         output.print_json(output.run_dict(run))
         return
@@ -206,9 +211,26 @@ def show(ctx: typer.Context, run_id: RunId, as_json: JsonOption = False) -> None
         parts += ["", output.mapping_table("Metrics (latest)", run.metrics)]
     if run.tags:
         parts += ["", output.mapping_table("Tags", run.tags)]
+    parts += _lineage_lines(cli, run.id)
     if artifacts:
         parts += ["", _artifact_summary(artifacts, run.id)]
     output.console().print(Group(*parts))
+
+
+def _lineage_lines(cli: mlcycle.Client, run_id: str) -> list[RenderableType]:
+    """The dataset versions the run used and the model versions registered from it."""
+    if cli.settings.is_remote:  # datasets and the registry are local-only for now
+        return []
+    lines: list[RenderableType] = []
+    inputs = mlcycle.datasets.inputs_of(run_id, client=cli)
+    if inputs:
+        used = ", ".join(f"{i.name}@{i.version} ({i.context})" for i in inputs)
+        lines.append(Text.assemble(("Inputs: ", "bold"), used))
+    versions = mlcycle.registry.versions_of_run(run_id, client=cli)
+    if versions:
+        made = ", ".join(f"models:/{v.name}/{v.version}" for v in versions)
+        lines.append(Text.assemble(("Registered: ", "bold"), made))
+    return ["", *lines] if lines else []
 
 
 def _artifact_summary(artifacts: Sequence[mlcycle.ArtifactInfo], run_id: str) -> Text:
@@ -224,7 +246,10 @@ def _artifact_summary(artifacts: Sequence[mlcycle.ArtifactInfo], run_id: str) ->
 @app.command("compare")
 def compare(
     ctx: typer.Context,
-    run_ids: Annotated[list[str], typer.Argument(metavar="RUN_ID", help="Two or more run IDs.")],
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(metavar="RUN", help="Two or more runs: IDs, unique ID prefixes or names."),
+    ],
     all_: Annotated[
         bool, typer.Option("--all", help="Also show params and metrics every run shares.")
     ] = False,
@@ -242,7 +267,8 @@ def compare(
     """
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run IDs to compare", param_hint="RUN_ID")
-    comparison = client(ctx).compare_runs(run_ids, all_keys=all_)
+    cli = client(ctx)
+    comparison = cli.compare_runs([resolve_run(cli, r) for r in run_ids], all_keys=all_)
     if as_json:
         output.print_json(
             {
@@ -257,14 +283,13 @@ def compare(
     out = output.console()
     table = Table(header_style="bold")
     table.add_column("")
-    for run in comparison.runs:
-        table.add_column(Text(f"{run.name}\n{run.id}"), overflow="fold")
+    shorts = short_ids([r.id for r in comparison.runs])
+    for run, short in zip(comparison.runs, shorts, strict=True):
+        table.add_column(Text(f"{run.name}\n{short}"), overflow="fold")
     for key, values in comparison.params.items():
-        table.add_row(Text(f"params.{key}"), *(Text("-" if v is None else v) for v in values))
-    if comparison.params and comparison.metrics:
-        table.add_section()
-    for key, metrics in comparison.metrics.items():
-        table.add_row(Text(f"metrics.{key}"), *(output.fmt_number(v) for v in metrics))
+        label = output.abbreviate(f"params.{key}", output.KEY_WIDTH)
+        table.add_row(Text(label), *(Text("-" if v is None else v) for v in values))
+    output.add_metric_rows(table, comparison.metrics)
     if comparison.params or comparison.metrics:
         out.print(table)
     else:
@@ -288,7 +313,7 @@ def delete(ctx: typer.Context, run_id: RunId) -> None:
         mlcycle runs delete 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     cli.delete_run(run.id)
     out = output.console()
     out.print(f"Deleted run {run.name!r} ({run.id}).", markup=False)
@@ -307,6 +332,91 @@ def restore(ctx: typer.Context, run_id: RunId) -> None:
         mlcycle runs restore 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(run_id)
+    run = cli.get_run(resolve_run(cli, run_id))
     cli.restore_run(run.id)
     output.console().print(f"Restored run {run.name!r} ({run.id}).", markup=False)
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """``values`` as one line of block characters, at most ``width`` wide (each cell the
+    mean of its bucket; NaN and infinities are left blank)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or width < 1:
+        return ""
+    lo, hi = min(finite), max(finite)
+    buckets = min(width, len(values))
+    cells: list[str] = []
+    for index in range(buckets):
+        part = values[index * len(values) // buckets : (index + 1) * len(values) // buckets]
+        good = [v for v in part if math.isfinite(v)]
+        if not good:
+            cells.append(" ")
+            continue
+        mean = sum(good) / len(good)
+        level = 0 if hi == lo else round((mean - lo) / (hi - lo) * (len(_SPARKS) - 1))
+        cells.append(_SPARKS[level])
+    return "".join(cells)
+
+
+@app.command("metric")
+def metric(
+    ctx: typer.Context,
+    run_id: RunId,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The metric's key.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print step,timestamp,value rows.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a metric's history: a sparkline with its first, min, max and last values.
+
+    With --json: {"run_id", "key", "points": [{"step", "timestamp", "value"}]} (NaN and
+    infinities as null); with --csv: a header and one step,timestamp,value row per point.
+
+    Example:
+
+        mlcycle runs metric lr-C0.1 loss
+    """
+    cli = client(ctx)
+    run = cli.get_run(resolve_run(cli, run_id))
+    if key not in run.metrics:
+        raise mlcycle.NotFoundError(
+            f"run {run.name!r} has no metric {key!r}" + did_you_mean(key, run.metrics),
+            field="key",
+        )
+    history = cli.get_metric_history(run.id, key)
+    steps, times, values = (
+        history.steps.tolist(),
+        history.timestamps.tolist(),
+        history.values.tolist(),
+    )
+    if as_json:
+        points = [
+            {"step": s, "timestamp": t, "value": v}
+            for s, t, v in zip(steps, times, values, strict=True)
+        ]
+        output.print_json({"run_id": run.id, "key": key, "points": points})
+        return
+    if as_csv:
+        typer.echo("step,timestamp,value")
+        for s, t, v in zip(steps, times, values, strict=True):
+            typer.echo(f"{s},{t},{v!r}")
+        return
+    out = output.console()
+    finite = [v for v in values if math.isfinite(v)]
+    out.print(Text(f"{key} of run {run.name} ({run.id[:12]}): {len(values)} points", style="bold"))
+    out.print(Text(sparkline(values, max(10, out.width - 2)), style="cyan"))
+    if finite:
+        low, high = values.index(min(finite)), values.index(max(finite))
+        out.print(
+            output.details_table(
+                [
+                    ("first", f"{output.fmt_number(values[0])} at step {steps[0]}"),
+                    ("min", f"{output.fmt_number(values[low])} at step {steps[low]}"),
+                    ("max", f"{output.fmt_number(values[high])} at step {steps[high]}"),
+                    ("last", f"{output.fmt_number(values[-1])} at step {steps[-1]}"),
+                ]
+            )
+        )
+    output.hint(out, f"The points: mlcycle runs metric {run.id} {shlex.quote(key)} --csv")

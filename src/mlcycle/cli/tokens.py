@@ -14,10 +14,9 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(name="tokens", help="API tokens: create, list, revoke.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 @app.command("create")

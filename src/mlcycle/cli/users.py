@@ -13,12 +13,12 @@ from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
+from mlcycle.cli.output import JsonOption
 
 app = typer.Typer(
     name="users", help="Users, roles and grants (for a server with --auth).", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 UserName = Annotated[str, typer.Argument(metavar="NAME", help="The user's name.")]
 ROLES = "viewer, editor, approver or admin"
 

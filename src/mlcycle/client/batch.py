@@ -180,7 +180,7 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
     if not isinstance(input, str):
         raise InvalidInputError(f"input file or directory not found: '{path}'", field="input")
     name, _, number = text.partition("@")
-    if number and not number.isdigit():
+    if number and not (number.isascii() and number.isdigit()):
         raise InvalidInputError(
             f"input {text!r} is not a file or directory, nor a dataset NAME@VERSION "
             "(the version is a number)",

@@ -22,7 +22,7 @@ from mlcycle.entities import (
     RunStatus,
     Task,
 )
-from mlcycle.errors import InvalidInputError, NotFoundError
+from mlcycle.errors import ConflictError, InvalidInputError, NotFoundError
 from mlcycle.ports.api import (
     DatasetsAPI,
     DeploymentsAPI,
@@ -31,9 +31,12 @@ from mlcycle.ports.api import (
     RegistryAPI,
     TrackingAPI,
 )
+from mlcycle.search.filters import Comparison, Entity, Field, Filter, Not
+from mlcycle.search.parser import parse_filter
 from mlcycle.settings import Settings
 from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import open_store
+from mlcycle.suggest import did_you_mean
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
 from mlcycle.tracking.run import ActiveRun
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, make_problem
@@ -149,11 +152,18 @@ class Client:
         threshold: float | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
     ) -> Experiment:
         """Create an experiment with its problem definition.
 
+        With ``exist_ok=True`` an experiment of that name that states the same problem is
+        returned as it is (so a script can run twice); one with a different problem raises
+        ``ConflictError`` naming the field. Otherwise an existing name raises
+        ``AlreadyExistsError``.
+
         >>> client.create_experiment("churn", task="classification", target="churned",
-        ...     primary_metric="roc_auc", direction="maximize", threshold=0.8)  # doctest: +SKIP
+        ...     primary_metric="roc_auc", direction="maximize", threshold=0.8,
+        ...     exist_ok=True)  # doctest: +SKIP
         """
         problem = make_problem(
             task=task,
@@ -162,6 +172,11 @@ class Client:
             direction=direction,
             threshold=threshold,
         )
+        if exist_ok:
+            existing = self.tracking.find_experiment(name)
+            if existing is not None:
+                _check_same_problem(existing, problem)
+                return existing
         return self.tracking.create_experiment(
             name, problem=problem, description=description, tags=tags
         )
@@ -174,8 +189,10 @@ class Client:
         try:
             return self.tracking.get_experiment(name_or_id)
         except NotFoundError:
+            names = [e.name for e in self.tracking.list_experiments()]
             raise NotFoundError(
-                f"no experiment with name or ID {name_or_id!r}", field="experiment"
+                f"no experiment with name or ID {name_or_id!r}" + did_you_mean(name_or_id, names),
+                field="experiment",
             ) from None
 
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
@@ -291,15 +308,51 @@ class Client:
         NOT and parentheses. ``order_by`` items look like ``"metrics.m2 DESC"``. The result
         is a list of runs with ``next_page_token`` and ``to_pandas()``.
         """
+        experiment_ids = self._experiment_ids(experiment_names_or_ids)
         page = self.tracking.search_runs(
-            self._experiment_ids(experiment_names_or_ids),
+            experiment_ids,
             filter,
             order_by,
             max_results=max_results,
             page_token=page_token,
             include_deleted=include_deleted,
         )
+        if not page.runs and filter and page_token is None:
+            self._check_filter_keys(experiment_ids, filter, include_deleted=include_deleted)
         return RunList(page.runs, page.next_page_token)
+
+    def _check_filter_keys(
+        self, experiment_ids: list[str], filter: str, *, include_deleted: bool
+    ) -> None:
+        """After an empty search: a param or metric key that no run of the experiments has
+        is a typo rather than "no match"; raise InvalidInputError naming the close keys."""
+        for field in _keys_of(parse_filter(filter)):
+            if field.entity not in (Entity.PARAM, Entity.METRIC):
+                continue
+            quoted = field.key.replace("`", "\\`")
+            has = self.tracking.search_runs(
+                experiment_ids,
+                f"{field.entity.value}.`{quoted}` IS NOT NULL",
+                None,
+                max_results=1,
+                include_deleted=include_deleted,
+            )
+            if has.runs:
+                continue
+            sample = self.tracking.search_runs(
+                experiment_ids, None, None, max_results=200, include_deleted=include_deleted
+            ).runs
+            known = {
+                key
+                for run in sample
+                for key in (run.metrics if field.entity is Entity.METRIC else run.params)
+            }
+            kind = "metric" if field.entity is Entity.METRIC else "param"
+            raise InvalidInputError(
+                f"filter: no run here has the {kind} {field.key!r}"
+                + did_you_mean(field.key, known),
+                field="filter",
+            )
 
     def get_metric_history(
         self, run_id: str, key: str, max_points: int | None = None
@@ -401,3 +454,25 @@ class Client:
     def flush(self) -> None:
         """Write every pending metric point of every run of this client."""
         self._writer.drain_all(raise_errors=True)
+
+
+def _check_same_problem(existing: Experiment, problem: Problem) -> None:
+    """Raise ConflictError when ``problem`` differs from the stored experiment's."""
+    for name in ("task", "target", "primary_metric", "direction", "threshold"):
+        stored, given = getattr(existing.problem, name), getattr(problem, name)
+        if stored != given:
+            raise ConflictError(
+                f"experiment {existing.name!r} exists with {name}={stored!r}, not {given!r}",
+                field=name,
+            )
+
+
+def _keys_of(node: Filter | None) -> list[Field]:
+    """The fields a filter compares, in order."""
+    if node is None:
+        return []
+    if isinstance(node, Comparison):
+        return [node.field]
+    if isinstance(node, Not):
+        return _keys_of(node.item)
+    return [field for item in node.items for field in _keys_of(item)]

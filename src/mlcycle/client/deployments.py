@@ -25,8 +25,9 @@ from mlcycle.deployments.feedback_items import FeedbackItem
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.deployment_state import DeploymentState, FeedbackResult
 from mlcycle.entities.deployments import Deployment, DeploymentEvent, ServingOptions
-from mlcycle.errors import InvalidInputError
+from mlcycle.errors import InvalidInputError, NotFoundError
 from mlcycle.ports.api import DeploymentsAPI
+from mlcycle.suggest import did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -266,12 +267,24 @@ def prediction_log(
     row per predicted input row with time, request ID, version, arm, latency, prediction,
     probabilities and inputs (see :mod:`mlcycle.deployments.prediction_logs`).
 
+    A name that is neither a deployment nor a served model with a log (``mlcycle serve
+    --name``) raises NotFoundError with the close names; a known one with no predictions
+    in the range gives an empty frame.
+
     >>> from datetime import datetime, timedelta, UTC
     >>> mlcycle.deployments.prediction_log(
     ...     "churn", since=datetime.now(UTC) - timedelta(hours=1))  # doctest: +SKIP
     """
     # Deferred: the reader loads NumPy, pandas and pyarrow, which `import mlcycle` skips.
-    from mlcycle.deployments.prediction_logs import read_prediction_log
+    from mlcycle.deployments.prediction_logs import deployment_dir, read_prediction_log
 
-    settings = (client or get_client()).settings
+    active = client or get_client()
+    settings = active.settings
+    if isinstance(name, str) and name and not deployment_dir(settings.artifact_uri, name).exists():
+        names = [d.name for d in _service(active).list(include_deleted=True)]
+        if name not in names:
+            raise NotFoundError(
+                f"no deployment or prediction log named {name!r}" + did_you_mean(name, names),
+                field="name",
+            )
     return read_prediction_log(settings.artifact_uri, name, since, until)

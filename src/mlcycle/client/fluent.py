@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from mlcycle.client.client import Client
-from mlcycle.entities import Experiment, Run, RunStatus
+from mlcycle.entities import Direction, Experiment, Run, RunStatus, Task
+from mlcycle.tracking import termination
 from mlcycle.tracking.run import ActiveRun
 
 _lock = threading.Lock()
@@ -22,6 +23,7 @@ _default: Client | None = None
 _local = threading.local()
 _all_active: list[ActiveRun] = []
 _uncaught: list[BaseException] = []
+_experiment: str | None = None
 
 
 def get_client() -> Client:
@@ -35,12 +37,52 @@ def get_client() -> Client:
 
 
 def set_client(client: Client | None) -> None:
-    """Make ``start_run`` and ``active_run`` use ``client`` (None: back to the default)."""
-    global _default
+    """Make ``start_run`` and ``active_run`` use ``client`` (None: back to the default).
+
+    It also forgets the experiment given to :func:`set_experiment`.
+    """
+    global _default, _experiment
     with _lock:
         _default = client
+        _experiment = None
         if client is not None:
             _install_exit_hooks()
+
+
+def set_experiment(
+    name: str,
+    *,
+    task: Task | str = Task.OTHER,
+    target: str | None = None,
+    primary_metric: str | None = None,
+    direction: Direction | str = Direction.MAXIMIZE,
+    threshold: float | None = None,
+    description: str | None = None,
+    client: Client | None = None,
+) -> Experiment:
+    """Get or create the experiment ``name`` and make it where ``start_run()`` logs.
+
+    As in MLflow: the experiment is created when missing (with the problem given here) and
+    returned as it is when it exists with the same problem; a different problem raises
+    ``ConflictError``. ``start_run`` without ``experiment=`` then uses it.
+
+    >>> import mlcycle
+    >>> mlcycle.set_experiment("churn", task="classification", target="churned")  # doctest: +SKIP
+    """
+    global _experiment
+    experiment = (client or get_client()).create_experiment(
+        name,
+        task=task,
+        target=target,
+        primary_metric=primary_metric,
+        direction=direction,
+        threshold=threshold,
+        description=description,
+        exist_ok=True,
+    )
+    with _lock:
+        _experiment = experiment.name
+    return experiment
 
 
 def _stack() -> list[ActiveRun]:
@@ -74,7 +116,8 @@ def start_run(
     """Start a run and make it the active run.
 
     ``experiment`` is a name (created when missing) or an ID; by default the parent's
-    experiment, else ``"Default"``. ``name`` defaults to a readable generated name.
+    experiment, else the one given to :func:`set_experiment`, else ``"Default"``.
+    ``name`` defaults to a readable generated name.
     ``parent`` nests this run under another. Git commit, Python version, platform and
     installed packages are recorded unless ``capture_environment=False``;
     ``system_metrics=True`` samples CPU and memory in the background.
@@ -84,6 +127,8 @@ def start_run(
     ...     run.log_params({"C": 1.0})
     ...     run.log_metric("accuracy", 0.95)
     """
+    if experiment is None and parent is None:
+        experiment = _experiment
     active = (client or get_client()).start_run(
         experiment,
         name,
@@ -110,8 +155,10 @@ _hooks_installed = False
 
 
 def _install_exit_hooks() -> None:
-    """At interpreter exit, end runs left open: FAILED after an uncaught error, else
-    FINISHED (their metrics are flushed first)."""
+    """At interpreter exit, end runs left open: KILLED after Ctrl-C or SIGTERM, FAILED
+    after another uncaught error, else FINISHED (their metrics are flushed first). SIGTERM
+    is handled like Ctrl-C, and the process then exits with SIGTERM's status (see
+    :mod:`mlcycle.tracking.termination`)."""
     global _hooks_installed
     if _hooks_installed:
         return
@@ -122,10 +169,15 @@ def _install_exit_hooks() -> None:
         kind: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> None:
         _uncaught.append(exc)
+        if isinstance(exc, termination.Terminated):
+            sys.stderr.write(f"mlcycle: {exc}; open runs were ended as KILLED\n")
+            return
         previous(kind, exc, tb)
 
     sys.excepthook = _excepthook
+    atexit.register(termination.exit_with_signal)  # runs last: after the runs have ended
     atexit.register(_end_open_runs)
+    termination.install()
 
 
 def _end_open_runs() -> None:
@@ -133,7 +185,9 @@ def _end_open_runs() -> None:
         runs = list(reversed(_all_active))
     for run in runs:
         try:
-            if _uncaught:
+            if _uncaught and isinstance(_uncaught[-1], KeyboardInterrupt):
+                run.end(RunStatus.KILLED, error=str(_uncaught[-1]) or "KeyboardInterrupt")
+            elif _uncaught:
                 run.end(RunStatus.FAILED, error=repr(_uncaught[-1]))
             else:
                 run.end(RunStatus.FINISHED)

@@ -232,6 +232,20 @@ def compare(name: str, v1: int, v2: int, *, client: Client | None = None) -> Ver
     return _registry(client).compare(name, v1, v2)
 
 
+def versions_of_run(run: str, *, client: Client | None = None) -> list[ModelVersion]:
+    """The model versions registered from run ``run``'s models (by run ID).
+
+    >>> [v.version for v in mlcycle.registry.versions_of_run(run_id)]  # doctest: +SKIP
+    """
+    registry = _registry(client)
+    return [
+        v
+        for model in registry.list_models()
+        for v in registry.list_versions(model.name, include_retired=True)
+        if v.run_id == run
+    ]
+
+
 def lineage(
     name: str,
     version: int | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from mlcycle.entities import Run
+from mlcycle.entities import Run, _html
 
 
 def run_row(run: Run) -> dict[str, Any]:
@@ -36,6 +36,16 @@ class RunList(list[Run]):
     def __init__(self, runs: Iterable[Run] = (), next_page_token: str | None = None) -> None:
         super().__init__(runs)
         self.next_page_token = next_page_token
+
+    def _repr_html_(self) -> str:
+        keys = sorted({k for run in self for k in run.metrics})[:8]
+        rows = [
+            [_html.fmt(r.id[:12]), _html.fmt(r.name), r.status.value]
+            + [_html.fmt(r.metrics.get(k)) for k in keys]
+            for r in self
+        ]
+        more = " (more on the next page)" if self.next_page_token else ""
+        return _html.table(f"{len(self)} runs{more}", ["ID", "Name", "Status", *keys], rows)
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per run: run_id, name, status, times, then params.*, metrics.*, tags.*."""

@@ -408,7 +408,10 @@ class DatasetService:
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, name: str, version: int | None = None) -> DatasetVersion:
-        """Version ``version`` of ``name``, or its latest active version."""
+        """Version ``version`` of ``name``, or its latest active version; ``name`` may also
+        be ``NAME@VERSION`` (``NAME:VERSION`` is taken too)."""
+        if version is None and isinstance(name, str):
+            name, version = split_ref(name)
         check_dataset_name(name)
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise InvalidInputError(f"version must be an integer, got {version!r}", field="version")
@@ -732,3 +735,17 @@ def _take(source: BatchStream, rows: np.ndarray[Any, Any]) -> BatchStream:
         source=source.source,
         stored_schema=source.stored_schema,
     )
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``"churn@3"`` -> ``("churn", 3)``; ``"churn"`` -> ``("churn", None)``. The spelling
+    is ``NAME@VERSION`` everywhere; ``NAME:VERSION`` is still read.
+
+    >>> split_ref("churn-train@2"), split_ref("churn-train:2"), split_ref("churn")
+    (('churn-train', 2), ('churn-train', 2), ('churn', None))
+    """
+    for separator in ("@", ":"):
+        name, found, version = ref.rpartition(separator)
+        if found and name and version.isdigit():
+            return name, int(version)
+    return ref, None

@@ -47,12 +47,19 @@ from mlcycle.entities.deployments import (
     Strategy,
 )
 from mlcycle.entities.governance import ApprovalKind
-from mlcycle.errors import ApprovalRequiredError, ConflictError, InvalidInputError, MlcycleError
+from mlcycle.errors import (
+    ApprovalRequiredError,
+    ConflictError,
+    InvalidInputError,
+    MlcycleError,
+    NotFoundError,
+)
 from mlcycle.ids import new_id
 from mlcycle.models.uris import RegisteredModelUri, parse_model_uri
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.deployments import DeploymentRepository, ModelResolver
 from mlcycle.ports.governance import ChangeGuard
+from mlcycle.suggest import did_you_mean
 from mlcycle.types import Clock, IdFactory
 
 PRIMARY = "primary"
@@ -103,8 +110,15 @@ class DeploymentService:
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, name: str) -> Deployment:
-        """An active deployment. Raises NotFoundError naming it."""
-        return self.repository.get(name)
+        """An active deployment. Raises NotFoundError naming it (and the close names)."""
+        try:
+            return self.repository.get(name)
+        except NotFoundError as exc:
+            names = [d.name for d in self.repository.list_deployments(include_deleted=False)]
+            hint = did_you_mean(name, names)
+            if not hint:
+                raise
+            raise NotFoundError(f"{exc}{hint}", field=exc.field) from None
 
     def list(self, *, include_deleted: bool = False) -> list[Deployment]:
         """Active deployments by name (deleted ones too with ``include_deleted``)."""
@@ -119,7 +133,7 @@ class DeploymentService:
     def status(self, name: str) -> DeploymentState:
         """The deployment with each arm resolved to the model version it serves now (an
         alias URI follows the alias), and the canary's progress."""
-        deployment = self.repository.get(name)
+        deployment = self.get(name)
         canary = deployment.canary
         return DeploymentState(
             deployment=deployment,
@@ -180,7 +194,7 @@ class DeploymentService:
     def delete(self, name: str, *, reason: str | None = None) -> Deployment:
         """Mark the deployment deleted: it disappears from listings and can no longer be
         served; its history is kept (``history`` still shows it)."""
-        current = self.repository.get(name)
+        current = self.get(name)
         deleted = replace(current, status=DeploymentStatus.DELETED, canary=None)
         return self._change(current, deleted, "delete", reason=reason)
 
@@ -194,7 +208,7 @@ class DeploymentService:
         Raises ConflictError while a canary runs (roll it back first).
         """
         checked = check_split(targets)
-        current = self.repository.get(name)
+        current = self.get(name)
         self._no_canary(current, "split")
         for uri, _ in checked:
             self.resolver.check(uri, field="targets", trusted=current.options.trusted)
@@ -232,7 +246,7 @@ class DeploymentService:
             max_p99_ms=max_p99_ms,
             min_accuracy=min_accuracy,
         )
-        current = self.repository.get(name)
+        current = self.get(name)
         self._no_canary(current, "canary")
         if not isinstance(candidate, str):
             raise InvalidInputError("candidate must be a model URI", field="candidate")
@@ -272,7 +286,7 @@ class DeploymentService:
         are logged and compared, never returned. Serving arms are unchanged; ``rollback``
         (or a new ``shadow``) ends it. Raises ConflictError while a canary runs."""
         value = check_percent(percent)
-        current = self.repository.get(name)
+        current = self.get(name)
         self._no_canary(current, "shadow")
         if not isinstance(candidate, str):
             raise InvalidInputError("candidate must be a model URI", field="candidate")
@@ -288,7 +302,7 @@ class DeploymentService:
 
         Raises ConflictError when the deployment serves its stable configuration already.
         """
-        current = self.repository.get(name)
+        current = self.get(name)
         if current.canary is None and current.arms == current.stable_arms:
             raise ConflictError(
                 f"deployment {name!r} serves its stable configuration already: "
@@ -323,7 +337,7 @@ class DeploymentService:
         Raises ConflictError when the deployment is no longer at ``expected_revision``, or
         another process made the change first.
         """
-        current = self.repository.get(name)
+        current = self.get(name)
         if expected_revision is not None and current.revision != expected_revision:
             raise ConflictError(
                 f"deployment {name!r} is at revision {current.revision}, not "

@@ -37,3 +37,31 @@ def table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -
         f"<table style='{_STYLE}'><caption style='text-align:left'>{caption}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
+
+
+def details(caption: str, pairs: Sequence[tuple[str, object]]) -> str:
+    """Label/value rows (None values are left out), in the same look as :func:`table`."""
+    rows = [
+        [f"<b>{html.escape(label)}</b>", fmt(value)] for label, value in pairs if value is not None
+    ]
+    return table(caption, ["", ""], rows)
+
+
+def sparkline(values: Sequence[float], *, width: int = 160, height: int = 32) -> str:
+    """A small inline SVG line chart of ``values`` (NaN and infinities left out)."""
+    points = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+    if not points:
+        return ""
+    lo = min(v for _, v in points)
+    hi = max(v for _, v in points)
+    span_x = max(len(values) - 1, 1)
+    span_y = (hi - lo) or 1.0
+    coords = " ".join(
+        f"{i / span_x * (width - 4) + 2:.1f},{height - 2 - (v - lo) / span_y * (height - 4):.1f}"
+        for i, v in points
+    )
+    return (
+        f"<svg width='{width}' height='{height}' viewBox='0 0 {width} {height}' "
+        "xmlns='http://www.w3.org/2000/svg' role='img'>"
+        f"<polyline fill='none' stroke='#1f77b4' stroke-width='1.5' points='{coords}'/></svg>"
+    )

@@ -139,8 +139,8 @@ class DatasetVersion:
 
     @property
     def ref(self) -> str:
-        """``name:version``, as the CLI and messages show it."""
-        return f"{self.name}:{self.version}"
+        """``name@version``, as the CLI and messages show it (and every command takes)."""
+        return f"{self.name}@{self.version}"
 
     @property
     def columns(self) -> list[str]:
@@ -183,7 +183,7 @@ class DatasetVersion:
         return state
 
     def _repr_html_(self) -> str:
-        parents = ", ".join(f"{p.parent_name}:{p.parent_version}" for p in self.parents)
+        parents = ", ".join(f"{p.parent_name}@{p.parent_version}" for p in self.parents)
         transform = self.parents[0].transform.name if self.parents else ""
         rows = [
             ["digest", html.escape(self.digest[:16]) + "…"],

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mlcycle.entities import _html
+
 
 class Task(StrEnum):
     """The kind of prediction an experiment is about."""
@@ -66,3 +68,19 @@ class Experiment:
     created_at: int = 0
     updated_at: int = 0
     deleted_at: int | None = None
+
+    def _repr_html_(self) -> str:
+        p = self.problem
+        goal = None
+        if p.primary_metric is not None:
+            goal = f"{p.primary_metric} ({p.direction.value}"
+            goal += f", success at {p.threshold:g})" if p.threshold is not None else ")"
+        pairs: list[tuple[str, object]] = [
+            ("ID", self.id),
+            ("Task", p.task.value),
+            ("Target", p.target),
+            ("Primary metric", goal),
+            ("Description", self.description),
+            ("Stage", self.lifecycle_stage.value),
+        ]
+        return _html.details(f"Experiment {_html.fmt(self.name)}", pairs)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from mlcycle.entities import _html
+
 
 @dataclass(frozen=True, kw_only=True)
 class MetricBatch:
@@ -37,6 +39,21 @@ class MetricHistory:
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
+
+    def _repr_html_(self) -> str:
+        """A small inline chart with the first, min, max and last values."""
+        values = [float(v) for v in self.values.tolist()]
+        finite = [v for v in values if np.isfinite(v)]
+        pairs: list[tuple[str, object]] = [("Points", len(values))]
+        if finite:
+            pairs += [
+                ("First", values[0]),
+                ("Min", min(finite)),
+                ("Max", max(finite)),
+                ("Last", values[-1]),
+            ]
+        caption = f"{_html.fmt(self.key)} of run {_html.fmt(self.run_id)}"
+        return _html.details(caption, pairs) + _html.sparkline(values)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ objects, which are delivered (:class:`Delivery`) and may start a :class:`Retrain
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -229,6 +229,14 @@ class MonitorResult:
     message: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def reason(self) -> str | None:
+        """Why the status is not ok, in one line (None when it is ok): the stored message,
+        else a summary of the sections that found issues."""
+        if self.status is ResultStatus.OK:
+            return None
+        return self.message or issue_summary(self.details)
+
     def section(self, name: str) -> dict[str, Any]:
         """One section of ``details`` (an empty dict when the run did not compute it)."""
         value = self.details.get(name)
@@ -252,6 +260,7 @@ class MonitorResult:
             "quality_issues": self.quality_issues,
             "performance_drop": self.performance_drop,
             "message": self.message,
+            "reason": self.reason,
         }
         if details:
             out["details"] = dict(self.details)
@@ -466,3 +475,41 @@ class RetrainRun:
             "message": self.message,
             "output": self.output,
         }
+
+
+def issue_summary(details: Mapping[str, Any]) -> str:
+    """Why a window has issues, in one line: every section that found one, e.g.
+    ``"feature drift: 4 of 30 columns (a, b, c, and 1 more); 2 quality issue(s): a
+    (range), d (missing); prediction drift (z 0.001)"``."""
+    parts: list[str] = []
+    features = details.get("feature_drift") or {}
+    if features.get("drifted"):
+        columns = features.get("columns") or {}
+        drifted = [name for name, c in columns.items() if c.get("drifted")]
+        parts.append(f"feature drift: {len(drifted)} of {len(columns)} columns ({_first(drifted)})")
+    quality = details.get("quality") or {}
+    if int(quality.get("issues", 0)):
+        found = [
+            f"{name} ({str(c['issues'][0]).partition(':')[0]})"
+            for name, c in (quality.get("columns") or {}).items()
+            if c.get("issues")
+        ]
+        found += [f"missing column {c}" for c in quality.get("missing_columns") or []]
+        parts.append(f"{quality['issues']} quality issue(s): {_first(found)}")
+    prediction = details.get("prediction_drift") or {}
+    if prediction.get("drifted"):
+        score = prediction.get("score")
+        shown = "" if score is None else f" {float(score):.3g}"
+        parts.append(f"prediction drift ({prediction.get('method')}{shown})")
+    performance = details.get("performance") or {}
+    if performance.get("drop"):
+        metric = performance.get("primary_metric")
+        now = (performance.get("metrics") or {}).get(metric)
+        then = (performance.get("baseline") or {}).get(metric)
+        parts.append(f"performance drop: {metric} {then} -> {now}")
+    return "; ".join(parts) or "issues found (see the result's details)"
+
+
+def _first(items: Sequence[str], n: int = 3) -> str:
+    more = f", and {len(items) - n} more" if len(items) > n else ""
+    return ", ".join(items[:n]) + more

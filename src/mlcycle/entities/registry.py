@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mlcycle.entities import _html
 from mlcycle.entities.datasets import RunInput
 from mlcycle.entities.experiments import Experiment
 from mlcycle.entities.models import ModelSource
@@ -77,6 +78,17 @@ class ModelVersion:
     @property
     def model_uri(self) -> str:
         return self.source.uri
+
+    def _repr_html_(self) -> str:
+        pairs: list[tuple[str, object]] = [
+            ("Status", self.status.value),
+            ("Aliases", ", ".join(self.aliases) or None),
+            ("Flavor", self.flavor),
+            ("Run", self.run_id),
+            ("Files", self.model_uri),
+            ("Description", self.description),
+        ]
+        return _html.details(f"{_html.fmt(self.name)} version {self.version}", pairs)
 
     @property
     def uri(self) -> str:

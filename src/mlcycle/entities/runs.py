@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mlcycle.entities import _html
 from mlcycle.entities.experiments import LifecycleStage
 
 
@@ -49,6 +50,17 @@ class Run:
     def duration(self) -> int | None:
         """Milliseconds from start to end, or None while the run is not over."""
         return None if self.end_time is None else self.end_time - self.start_time
+
+    def _repr_html_(self) -> str:
+        pairs: list[tuple[str, object]] = [
+            ("ID", self.id),
+            ("Status", self.status.value),
+            ("Experiment", self.experiment_id),
+            ("Parent run", self.parent_id),
+        ]
+        pairs += [(f"params.{k}", v) for k, v in sorted(self.params.items())]
+        pairs += [(f"metrics.{k}", v) for k, v in sorted(self.metrics.items())]
+        return _html.details(f"Run {_html.fmt(self.name)}", pairs)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlcycle.entities import Task
+from mlcycle.entities import Task, _html
 from mlcycle.evaluation.explanation import Explanation
 from mlcycle.evaluation.fairness import FairnessReport
 from mlcycle.evaluation.plots import Plot
@@ -72,6 +72,19 @@ class EvaluationResult:
     model_uri: str | None = None
     run_id: str | None = None
     artifact_path: str | None = None
+
+    def _repr_html_(self) -> str:
+        """The metrics and, per slice column, the slices' metrics, as compact tables."""
+        caption = f"Evaluation: {self.task.value}, {self.n_rows:,} rows, target {self.target}"
+        parts = [_html.details(_html.fmt(caption), sorted(self.metrics.items()))]
+        for column, slices in self.slices.items():
+            keys = sorted({k for s in slices.values() for k in s if k != "n"})[:6]
+            rows = [
+                [_html.fmt(label), _html.fmt(s.get("n"))] + [_html.fmt(s.get(k)) for k in keys]
+                for label, s in slices.items()
+            ]
+            parts.append(_html.table(f"By {_html.fmt(column)}", ["Slice", "n", *keys], rows))
+        return "".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the plots, JSON-ready (NaN becomes None)."""

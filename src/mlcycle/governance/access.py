@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from mlcycle.clock import system_clock
 from mlcycle.entities.governance import ApiToken, Principal, User
 from mlcycle.errors import AuthenticationError, NotFoundError
+from mlcycle.governance.throttle import LoginThrottle
 from mlcycle.ports.governance import GovernanceRepository
 from mlcycle.types import Clock
 
@@ -47,8 +50,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash no password matches, verified for unknown users so that they cost the same
+    argon2 verification as a wrong password (their timing does not reveal who exists)."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 def password_matches(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches the argon2 hash ``stored``; with no hash (an unknown
+    user, or one without a password) a dummy hash is verified, at the same cost."""
     if stored is None:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password)
         return False
     try:
         return _hasher.verify(stored, password)
@@ -68,15 +82,24 @@ class Authenticator:
     'ana'
     """
 
-    def __init__(self, repository: GovernanceRepository, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        repository: GovernanceRepository,
+        *,
+        clock: Clock = system_clock,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
         self.repository = repository
         self._clock = clock
+        self.throttle = throttle or LoginThrottle(clock=clock)
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    def authenticate(self, authorization: str | None, client: str | None = None) -> Principal:
         """The principal an ``Authorization`` header value stands for.
 
         Accepts ``Bearer <token>`` and ``Basic base64(user:token)`` (or ``user:password``
-        for a user with a password). Raises AuthenticationError saying what is wrong.
+        for a user with a password). Raises AuthenticationError saying what is wrong, and
+        TooManyAttemptsError while failed password logins of the user or from ``client``
+        (the caller's address) must wait.
         """
         if not authorization or not authorization.strip():
             raise AuthenticationError(f"authentication required: no token was sent ({_HINT})")
@@ -85,7 +108,7 @@ class Authenticator:
         if scheme.lower() == "bearer":
             return self._principal(self.check_token(value))
         if scheme.lower() == "basic":
-            return self._principal(self._basic(value))
+            return self._principal(self._basic(value, client))
         raise AuthenticationError(
             f"unsupported authorization scheme {scheme[:20]!r}: use Bearer or Basic"
         )
@@ -121,7 +144,7 @@ class Authenticator:
             raise AuthenticationError(f"user {user.name!r} is disabled")
         return user
 
-    def _basic(self, value: str) -> User:
+    def _basic(self, value: str, client: str | None = None) -> User:
         try:
             decoded = base64.b64decode(value, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
@@ -134,12 +157,15 @@ class Authenticator:
             if name and name != user.name:
                 raise AuthenticationError(f"the token does not belong to user {name[:100]!r}")
             return user
+        self.throttle.check(name, client)
         try:
             stored = self.repository.password_hash(name)
-        except NotFoundError:  # an unknown user fails like a wrong password
+        except NotFoundError:  # an unknown user fails like a wrong password, as slowly
             stored = None
         if not password_matches(stored, secret):
+            self.throttle.failed(name, client)
             raise AuthenticationError("invalid user name or password")
+        self.throttle.succeeded(name, client)
         user = self.repository.get_user(name)
         if user.disabled:
             raise AuthenticationError(f"user {user.name!r} is disabled")

@@ -6,6 +6,13 @@ cannot approve their own request, and the approver needs the approver (or admin)
 For an alias, approving moves it at once; a deployment's approval is used up by the
 rollout that it allows (the deployments service asks :class:`ApprovalGuard`).
 
+Protection follows a model's identity, not its name: a rule for the alias of a registered
+model is stored against the model's ID, so renaming the model (and renaming it back) keeps
+its aliases protected. Every change of where a protected alias points needs an approval:
+setting it (``set_alias``, promotion, a canary's completion) and removing it
+(``delete_alias``: deleting the alias, or the version or model holding it, or retiring that
+version).
+
 Protection works only with authentication (the server's ``--auth``): without it nobody
 can be told apart, so it is off, and requesting an approval says so.
 """
@@ -38,6 +45,10 @@ from mlcycle.types import Clock, IdFactory
 
 DEFAULT_PROTECTED_ALIAS = "champion"
 ALIAS_ACTION = "set_alias"
+DELETE_ALIAS_ACTION = "delete_alias"
+ALIAS_ACTIONS = (ALIAS_ACTION, DELETE_ALIAS_ACTION)
+#: The prefix of a protection rule's target that names a model by its ID.
+MODEL_ID = "model-id:"
 DEPLOYMENT_ACTIONS = ("start", "complete")
 ANY = "*"
 OFF_MESSAGE = (
@@ -47,15 +58,21 @@ OFF_MESSAGE = (
 
 GateResults = Callable[[str, int], Sequence[Mapping[str, Any]]]
 ApplyAlias = Callable[[str, str, int], object]
+RemoveAlias = Callable[[str, str], object]
+#: ``() -> {model name: model ID}`` of every registered model.
+Identities = Callable[[], Mapping[str, str]]
 
 
 def protected(
-    protections: Sequence[Protection], kind: ApprovalKind, target: str, name: str
+    protections: Sequence[Protection], kind: ApprovalKind, target: str | Sequence[str], name: str
 ) -> bool:
     """Whether a change is protected: the exact rule, else the rule for every target
-    (``*``), else the default (only the ``champion`` alias is protected)."""
+    (``*``), else the default (only the ``champion`` alias is protected). ``target`` may
+    list the names of one target, most specific first (a model's ID rule, then its name)."""
+    targets = [target] if isinstance(target, str) else list(target)
     rules = {(p.target, p.name): p.protected for p in protections if p.kind == kind}
-    for key in ((target, name), (ANY, name), (target, ANY), (ANY, ANY)):
+    keys = [(t, name) for t in targets] + [(ANY, name)] + [(t, ANY) for t in targets]
+    for key in [*keys, (ANY, ANY)]:
         if key in rules:
             return rules[key]
     return kind == ApprovalKind.ALIAS and name == DEFAULT_PROTECTED_ALIAS
@@ -87,6 +104,11 @@ class Approvals:
         self._audit = audit
         self.gate_results = gate_results
         self.apply_alias = apply_alias
+        #: removes an alias once its removal is approved (set by attach_registry)
+        self.remove_alias: RemoveAlias | None = None
+        #: the registered models' identities (set by attach_registry); without it, rules
+        #: are kept by model name
+        self.identities: Identities | None = None
         self._actor = actor
         self._clock = clock
         self._new_id = new_id
@@ -106,7 +128,45 @@ class Approvals:
         """Whether the change needs an approval (always False while approvals are off)."""
         if not self.enabled:
             return False
-        return protected(self.repository.list_protections(), ApprovalKind(kind), target, name)
+        kind = ApprovalKind(kind)
+        return protected(
+            self.repository.list_protections(), kind, self._targets(kind, target), name
+        )
+
+    def _model_id(self, target: str) -> str | None:
+        if self.identities is None or target == ANY:
+            return None
+        return self.identities().get(target)
+
+    def _targets(self, kind: ApprovalKind, target: str) -> list[str]:
+        """The rule targets that apply to ``target``: a model's ID rule, then its name's."""
+        model_id = self._model_id(target) if kind == ApprovalKind.ALIAS else None
+        return [target] if model_id is None else [MODEL_ID + model_id, target]
+
+    def bind_rules(self) -> int:
+        """Give every alias rule kept by a model's name (made before rules followed
+        identities) the model's ID, so a rename cannot shed it. Returns how many."""
+        if self.identities is None:
+            return 0
+        identities = self.identities()
+        rules = self.repository.list_protections()
+        present = {(p.target, p.name) for p in rules}
+        bound = 0
+        for rule in rules:
+            model_id = identities.get(rule.target)
+            if rule.kind != ApprovalKind.ALIAS or model_id is None:
+                continue
+            if (MODEL_ID + model_id, rule.name) not in present:
+                self.repository.set_protection(
+                    Protection(
+                        kind=rule.kind,
+                        target=MODEL_ID + model_id,
+                        name=rule.name,
+                        protected=rule.protected,
+                    )
+                )
+                bound += 1
+        return bound
 
     def protect(
         self, kind: ApprovalKind | str, target: str, name: str = ANY, *, protected: bool = True
@@ -118,7 +178,19 @@ class Approvals:
         if not target.strip() or not name.strip():
             raise InvalidInputError("target and name must not be empty", field="target")
         rule = Protection(kind=kind, target=target.strip(), name=name.strip(), protected=protected)
-        self.repository.set_protection(rule)
+        stored = rule
+        if kind == ApprovalKind.ALIAS and rule.target != ANY and self.identities is not None:
+            model_id = self._model_id(rule.target)
+            if model_id is None:
+                raise NotFoundError(
+                    f"no registered model {rule.target!r}: register it before protecting its "
+                    "aliases, or protect the alias of every model with '*'",
+                    field="target",
+                )
+            stored = Protection(
+                kind=kind, target=MODEL_ID + model_id, name=rule.name, protected=protected
+            )
+        self.repository.set_protection(stored)
         if self._audit is not None:
             self._audit.record(
                 "protection.set", f"{kind.value}:{rule.target}", before=None, after=rule.to_dict()
@@ -126,7 +198,18 @@ class Approvals:
         return rule
 
     def protections(self) -> list[Protection]:
-        return self.repository.list_protections()
+        """Every rule, a model's rule showing the model's current name."""
+        names = {v: k for k, v in self.identities().items()} if self.identities else {}
+        shown = []
+        for rule in self.repository.list_protections():
+            if rule.target.startswith(MODEL_ID):
+                model_id = rule.target.removeprefix(MODEL_ID)
+                target = names.get(model_id, rule.target)
+                rule = Protection(
+                    kind=rule.kind, target=target, name=rule.name, protected=rule.protected
+                )
+            shown.append(rule)
+        return shown
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -141,8 +224,10 @@ class Approvals:
         comment: str | None = None,
     ) -> Approval:
         """Ask for approval of one change: ``kind="alias"`` with ``version`` (and
-        ``alias``, default champion), or ``kind="deployment"`` with ``action`` ``start``
-        or ``complete``. The request carries the version's latest gate results."""
+        ``alias``, default champion; ``action`` ``set_alias``, the default, or
+        ``delete_alias`` with the version the alias points at), or ``kind="deployment"``
+        with ``action`` ``start`` or ``complete``. The request carries the version's latest
+        gate results."""
         if not self.enabled:
             raise ConflictError(OFF_MESSAGE, field="approvals")
         kind = _kind(kind)
@@ -150,7 +235,13 @@ class Approvals:
             alias = alias or DEFAULT_PROTECTED_ALIAS
             if version is None or isinstance(version, bool) or version < 1:
                 raise InvalidInputError("an alias approval needs a version", field="version")
-            action, name = ALIAS_ACTION, alias
+            action = action or ALIAS_ACTION
+            if action not in ALIAS_ACTIONS:
+                raise InvalidInputError(
+                    f"action must be one of {', '.join(ALIAS_ACTIONS)}, got {action!r}",
+                    field="action",
+                )
+            name = alias
         else:
             if action not in DEPLOYMENT_ACTIONS:
                 raise InvalidInputError(
@@ -234,7 +325,12 @@ class Approvals:
             },
         )
         self._record("approval.approve", approved, current)
-        if approved.kind == ApprovalKind.ALIAS and self.apply_alias is not None:
+        if approved.kind == ApprovalKind.ALIAS and approved.action == DELETE_ALIAS_ACTION:
+            if self.remove_alias is not None:
+                assert approved.alias is not None
+                self.remove_alias(approved.target, approved.alias)
+                return self.repository.get_approval(approval_id)
+        elif approved.kind == ApprovalKind.ALIAS and self.apply_alias is not None:
             assert approved.alias is not None
             assert approved.version is not None
             self.apply_alias(approved.target, approved.alias, approved.version)
@@ -306,6 +402,14 @@ class ApprovalGuard:
 def _how_to_ask(
     kind: ApprovalKind, target: str, action: str, version: int | None, alias: str | None
 ) -> str:
+    if kind == ApprovalKind.ALIAS and action == DELETE_ALIAS_ACTION:
+        return (
+            f"the alias {alias!r} of {target!r} is protected: removing it from version "
+            f"{version} (deleting the alias, the version or the model, or retiring the "
+            "version) needs an approval by a second person; run `mlcycle approvals request "
+            f"alias {target} {version} --alias {alias} --action delete_alias --comment ...` "
+            "and ask an approver"
+        )
     if kind == ApprovalKind.ALIAS:
         return (
             f"the alias {alias!r} of {target!r} is protected: moving it to version {version} "

@@ -65,6 +65,9 @@ class GovernanceService:
         registry.guard = self.guard if self.auth_enabled else None
         registry.audit = self.sink
         self.approvals.apply_alias = registry.set_alias
+        self.approvals.remove_alias = registry.delete_alias
+        self.approvals.identities = registry.repository.model_identities
+        self.approvals.bind_rules()
         self.approvals.gate_results = lambda name, version: _gates(registry, name, version)
         self._retirement = Retirement(
             registry,

@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlcycle.bounds import INT32_MAX
 from mlcycle.errors import InvalidInputError
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_\-]+$")
 _NAME = re.compile(r"^[^/@\s][^/@]*$")
 _ALIAS = re.compile(r"^[A-Za-z][\w\-]*$")
+_VERSION = re.compile(r"^[0-9]{1,19}$")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,10 @@ def _parse_registered(uri: str) -> RegisteredModelUri:
     name, version = parts
     if version == "latest":
         return RegisteredModelUri(name)
-    if not version.isdigit() or int(version) < 1:
-        raise _bad(uri, f"has an invalid version {version!r}: a number from 1, or 'latest'")
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    if not _VERSION.match(version) or not 1 <= int(version) <= INT32_MAX:
+        raise _bad(
+            uri,
+            f"has an invalid version {version!r}: a number from 1 to {INT32_MAX}, or 'latest'",
+        )
     return RegisteredModelUri(name, version=int(version))

@@ -13,7 +13,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mlcycle.entities import Feedback, Task
-from mlcycle.entities.monitoring import DeployedModel, Monitor, MonitorResult, ResultStatus
+from mlcycle.entities.monitoring import (
+    DeployedModel,
+    Monitor,
+    MonitorResult,
+    ResultStatus,
+    issue_summary,
+)
 from mlcycle.monitoring.data_drift import drift
 from mlcycle.monitoring.label_free import estimated_performance
 from mlcycle.monitoring.monitors import WindowFrame
@@ -224,6 +230,7 @@ def evaluate(
     return replace(
         base,
         status=ResultStatus.ISSUES if issues else ResultStatus.OK,
+        message=issue_summary(details) if issues else None,
         labelled_rows=int(perf["labelled_rows"]),
         dataset_drift=dataset_drift,
         drift_share=None if share is None else float(share),

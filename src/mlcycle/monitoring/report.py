@@ -3,8 +3,8 @@
 (never their rows), as a dict (``to_dict``/``from_dict``, JSON-ready) or an HTML page.
 
     >>> report = DriftReport(columns={}, share=None, drifted=None)
-    >>> report.to_dict()
-    {'columns': {}, 'share': None, 'drifted': None, 'drift_share': 0.5}
+    >>> report.to_dict()["share"], report.reason
+    (None, 'no column to compare')
 """
 
 from __future__ import annotations
@@ -150,15 +150,38 @@ class DriftReport:
         """The names of the columns that could be compared (status ``ok``)."""
         return [n for n, c in self.columns.items() if c.status is ColumnStatus.OK]
 
+    @property
+    def reason(self) -> str | None:
+        """Why there is no verdict (``share`` is None): the columns' statuses, counted, e.g.
+        ``"no column could be compared: 3 empty_current (the current data has no rows)"``;
+        None when there is a verdict."""
+        if self.share is not None:
+            return None
+        if not self.columns:
+            return "no column to compare"
+        counts: dict[str, int] = {}
+        messages: dict[str, str] = {}
+        for column in self.columns.values():
+            counts[column.status.value] = counts.get(column.status.value, 0) + 1
+            if column.message:
+                messages.setdefault(column.status.value, column.message)
+        parts = [
+            f"{count} {status}" + (f" ({messages[status]})" if status in messages else "")
+            for status, count in counts.items()
+        ]
+        return "no column could be compared: " + ", ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """``{"columns": {name: {"method", "score", "threshold", "drifted", "status",
         "kind", "reference_rows", "current_rows", "message", "distribution"}},
-        "share", "drifted", "drift_share"}``, ready for JSON."""
+        "share", "drifted", "drift_share", "reason"}``, ready for JSON (``reason`` says why
+        there is no verdict, else null)."""
         return {
             "columns": {name: column.to_dict() for name, column in self.columns.items()},
             "share": self.share,
             "drifted": self.drifted,
             "drift_share": self.drift_share,
+            "reason": self.reason,
         }
 
     @classmethod
@@ -181,9 +204,10 @@ class DriftReport:
         return render_drift_fragment(self)
 
     def __repr__(self) -> str:
-        share = "n/a" if self.share is None else f"{self.share:.0%}"
+        if self.share is None:
+            return f"DriftReport(drifted=None, columns={len(self.columns)}, reason={self.reason!r})"
         return (
-            f"DriftReport(drifted={self.drifted}, share={share}, "
+            f"DriftReport(drifted={self.drifted}, share={self.share:.0%}, "
             f"columns={len(self.columns)}, drifted_columns={self.drifted_columns})"
         )
 

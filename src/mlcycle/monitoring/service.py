@@ -52,6 +52,7 @@ from mlcycle.monitoring.triggers import RetrainClient, Retrainer
 from mlcycle.monitoring.webhooks import RetryPolicy
 from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.monitoring import MonitoredDeployments, MonitorRepository, WebhookPoster
+from mlcycle.suggest import did_you_mean
 from mlcycle.types import Clock, IdFactory
 
 if TYPE_CHECKING:
@@ -172,14 +173,21 @@ class MonitorService:
         return created
 
     def get(self, name: str) -> Monitor:
-        return self.repository.get_monitor(name)
+        """A monitor. Raises NotFoundError naming it (and the close names)."""
+        try:
+            return self.repository.get_monitor(name)
+        except NotFoundError as exc:
+            hint = did_you_mean(name, [m.name for m in self.repository.list_monitors(None)])
+            if not hint:
+                raise
+            raise NotFoundError(f"{exc}{hint}", field=exc.field) from None
 
     def list_monitors(self, deployment: str | None = None) -> list[Monitor]:
         return self.repository.list_monitors(deployment)
 
     def delete(self, name: str) -> None:
         """Delete a monitor with its results, rules, alerts and retraining records."""
-        before = self.repository.get_monitor(name)
+        before = self.get(name)
         self.repository.delete_monitor(name)
         self._record("delete", name, before=before.to_dict())
 
@@ -223,7 +231,7 @@ class MonitorService:
         A run that cannot compute (its deployment or reference is gone) records a FAILED
         result saying why; a window with too few rows records INSUFFICIENT_DATA.
         """
-        monitor = self.repository.get_monitor(name)
+        monitor = self.get(name)
         at = self._clock() if now is None else now
         self.repository.claim_run(name, expected=monitor.last_run_at, at=at)
         return self._run(monitor, at)
@@ -319,7 +327,7 @@ class MonitorService:
 
     def retrain(self, name: str) -> RetrainRun:
         """Run monitor ``name``'s retraining job now, on its latest window (no alert)."""
-        monitor = self.repository.get_monitor(name)
+        monitor = self.get(name)
         if monitor.retrain is None:
             raise InvalidInputError(f"monitor {name!r} has no retraining job", field="retrain")
         deployed, _ = self._resolve(monitor)
@@ -341,6 +349,7 @@ class MonitorService:
         self, name: str, *, since: int | None = None, limit: int | None = None
     ) -> list[MonitorResult]:
         """The monitor's results, oldest first (the newest ``limit`` when given)."""
+        self.get(name)  # an unknown name is an error naming the close ones
         return self.repository.list_results(name, since=since, limit=limit)
 
     def retrains(self, name: str) -> list[RetrainRun]:
@@ -367,7 +376,7 @@ class MonitorService:
         label = condition.value if column is None else f"{condition.value}.{column}"
         rule = AlertRule(
             id=self._new_id(),
-            monitor=self.repository.get_monitor(monitor).name,
+            monitor=self.get(monitor).name,
             name=check_name(name if name is not None else label[:250], field="rule"),
             condition=condition,
             severity=rules.parse_severity(severity),
@@ -436,7 +445,7 @@ class MonitorService:
 
     def replace_schedule(self, name: str, schedule: str | int | None) -> Monitor:
         """Change how often the scheduler runs the monitor (None: only when asked)."""
-        before = self.repository.get_monitor(name)
+        before = self.get(name)
         after = self.repository.update_monitor(
             replace(before, schedule_ms=parse_schedule(schedule), updated_at=self._clock())
         )

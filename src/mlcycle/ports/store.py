@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from mlcycle.entities import (
@@ -56,7 +57,9 @@ class RunRepository(Protocol):
         name: str | None = None,
         description: str | None = None,
     ) -> None: ...
-    def log_params(self, run_id: str, params: Mapping[str, str]) -> None: ...
+    def log_params(
+        self, run_id: str, params: Mapping[str, str], *, allow_ended: bool = False
+    ) -> None: ...
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None: ...
     def delete_tag(self, run_id: str, key: str) -> None: ...
     def set_stage(self, run_ids: Sequence[str], stage: LifecycleStage, at: int | None) -> None: ...
@@ -72,7 +75,12 @@ class RunRepository(Protocol):
 
 class MetricRepository(Protocol):
     def write(
-        self, run_id: str, batches: Sequence[MetricBatch], batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        batch_id: str | None = None,
+        *,
+        allow_ended: bool = False,
     ) -> bool: ...
     def history(self, run_id: str, key: str) -> MetricHistory: ...
     def latest(self, run_id: str) -> dict[str, LatestMetric]: ...
@@ -105,5 +113,9 @@ class TrackingStore(Protocol):
         page_token: str | None = None,
         stages: Sequence[LifecycleStage] = ...,
     ) -> RunPage: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes made inside the block commit together, or not at all."""
+        ...
 
     def close(self) -> None: ...

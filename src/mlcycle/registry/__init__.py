@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from mlcycle.client.registry_api import set_status as set_status
     from mlcycle.client.registry_api import update_model as update_model
     from mlcycle.client.registry_api import update_version as update_version
+    from mlcycle.client.registry_api import versions_of_run as versions_of_run
     from mlcycle.entities import GateResult as GateResult
     from mlcycle.entities import ModelLineage as ModelLineage
     from mlcycle.entities import ModelVersion as ModelVersion
@@ -92,5 +93,6 @@ __getattr__, __dir__, __all__ = attach(
         "set_status": "mlcycle.client.registry_api:set_status",
         "update_model": "mlcycle.client.registry_api:update_model",
         "update_version": "mlcycle.client.registry_api:update_version",
+        "versions_of_run": "mlcycle.client.registry_api:versions_of_run",
     },
 )

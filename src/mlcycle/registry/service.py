@@ -116,10 +116,17 @@ class RegistryService:
         if self.audit is not None:
             self.audit.record(action, target, before=before, after=after)
 
-    def _guard_alias(self, name: str, alias: str, version: int) -> None:
-        """Ask governance whether moving a (protected) alias was approved."""
+    def _guard_alias(self, name: str, alias: str, version: int, action: str = "set_alias") -> None:
+        """Ask governance whether changing where a (protected) alias points was approved:
+        ``set_alias`` moves it to ``version``; ``delete_alias`` removes it from ``version``.
+        Every operation that moves or removes an alias passes here."""
         if self.guard is not None:
-            self.guard.require(ApprovalKind.ALIAS, name, "set_alias", version=version, alias=alias)
+            self.guard.require(ApprovalKind.ALIAS, name, action, version=version, alias=alias)
+
+    def _guard_removal(self, name: str, aliases: Mapping[str, int]) -> None:
+        """Guard the removal of each alias (alias -> the version it points at)."""
+        for alias, version in sorted(aliases.items()):
+            self._guard_alias(name, alias, version, "delete_alias")
 
     # -- models -----------------------------------------------------------------------------
 
@@ -184,6 +191,7 @@ class RegistryService:
 
     def delete_model(self, name: str) -> None:
         """Remove a registered model with every version, alias and tag, for good."""
+        self._guard_removal(name, self.repository.get_model(name).aliases)
         self.repository.delete_model(name)
         self._record("model.delete", f"model:{name}", before={"name": name})
 
@@ -233,6 +241,8 @@ class RegistryService:
 
     def delete_version(self, name: str, version: int) -> None:
         """Remove one version with its aliases and tags, for good."""
+        held = self.repository.get_version(name, check_version(version))
+        self._guard_removal(name, dict.fromkeys(held.aliases, held.version))
         self.repository.delete_version(name, check_version(version), updated_at=self._clock())
         self._record("model_version.delete", f"model:{name}/{version}", before={"version": version})
 
@@ -352,6 +362,7 @@ class RegistryService:
             ) from None
         current = self.get_version(name, version)
         if not new.can_hold_alias:
+            self._guard_removal(name, dict.fromkeys(current.aliases, current.version))
             for alias in current.aliases:
                 self.repository.delete_alias(name, alias)
         updated = self.repository.update_version(
@@ -415,9 +426,10 @@ class RegistryService:
             )
 
     def delete_alias(self, name: str, alias: str) -> None:
-        before = self.repository.alias_version(name, alias) if self.audit is not None else None
+        before = self.repository.alias_version(name, alias)
+        self._guard_alias(name, alias, before.version, "delete_alias")
         self.repository.delete_alias(name, alias)
-        if before is not None:
+        if self.audit is not None:
             self._record("model.alias_delete", f"model:{name}", {alias: before.version}, None)
 
     # -- promotion --------------------------------------------------------------------------
@@ -578,6 +590,10 @@ class RegistryService:
         return self.repository.gate_results(name, check_version(version))
 
     # -- lineage and comparison ---------------------------------------------------------------
+
+    def versions_of_run(self, run_id: str) -> list[ModelVersion]:
+        """The model versions registered from a run's models."""
+        return self.repository.versions_of_run(run_id)
 
     def lineage(
         self, name: str, version: int | None = None, *, alias: str | None = None

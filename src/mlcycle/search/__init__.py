@@ -12,12 +12,14 @@ from mlcycle.search.filters import (
     Or,
     OrderBy,
 )
-from mlcycle.search.parser import parse_filter, parse_order_by
+from mlcycle.search.parser import RUNS, Dialect, parse_filter, parse_order_by
 
 __all__ = [
+    "RUNS",
     "And",
     "Attribute",
     "Comparison",
+    "Dialect",
     "Entity",
     "Field",
     "Filter",

@@ -28,6 +28,10 @@ params, tags and the attributes run_id, name and status take strings (compared a
 so ``<`` is lexicographic). ``status`` values are upper-cased and must be a run status,
 except in LIKE/ILIKE patterns, which are kept as written.
 
+A filter nests parentheses and NOT at most 64 levels deep, holds at most 200 comparisons
+and at most 1,000 IN-list values in all (:mod:`mlcycle.bounds`), and no NUL character;
+beyond that it is refused with the position where the limit was passed.
+
 MLflow's filter syntax is a subset of this language and means the same thing. One MLflow
 quirk is kept on purpose: a number compared with a param or tag (``params.p1 = 1``) is
 accepted and compared as the string it was written as (``"1"``, ``"1.50"``).
@@ -35,12 +39,14 @@ accepted and compared as the string it was written as (``"1"``, ``"1.50"``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from mlcycle.bounds import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_FILTER_VALUES
 from mlcycle.errors import FilterSyntaxError
 from mlcycle.search.filters import (
     And,
@@ -56,7 +62,7 @@ from mlcycle.search.filters import (
     Value,
 )
 
-__all__ = ["parse_filter", "parse_order_by"]
+__all__ = ["RUNS", "Dialect", "parse_filter", "parse_order_by"]
 
 
 class _Kind(Enum):
@@ -132,6 +138,37 @@ _ATTRIBUTES = {
 }
 _NUMERIC_ATTRIBUTES = frozenset({Attribute.START_TIME, Attribute.END_TIME, Attribute.DURATION})
 _STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What one kind of record can be filtered on: the same grammar, other fields.
+
+    ``attributes`` maps each attribute name a filter may use (lower case, aliases included)
+    to its key; ``numeric`` holds the keys compared as numbers; ``entities`` the prefixed
+    fields allowed (``metrics.<k>``, ``params.<k>``, ``tags.<k>``); ``statuses`` the values
+    the attribute ``status`` takes (upper-cased), when it is checked.
+
+    >>> experiments = Dialect(attributes={"name": "name"}, entities=frozenset({Entity.TAG}))
+    >>> parse_filter("name LIKE 'churn%' AND tags.team = 'a'", experiments) is not None
+    True
+    """
+
+    attributes: Mapping[str, str]
+    numeric: frozenset[str] = frozenset()
+    entities: frozenset[Entity] = dataclasses.field(
+        default_factory=lambda: frozenset({Entity.METRIC, Entity.PARAM, Entity.TAG})
+    )
+    statuses: tuple[str, ...] = ()
+
+
+#: The dialect of run search (the default).
+RUNS = Dialect(
+    attributes=_ATTRIBUTES,
+    numeric=frozenset(_NUMERIC_ATTRIBUTES),
+    entities=frozenset({Entity.METRIC, Entity.PARAM, Entity.TAG, Entity.ATTRIBUTE}),
+    statuses=_STATUSES,
+)
 _OPERATORS_HELP = "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
 
 
@@ -162,6 +199,9 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
 
 
 def _tokenize(text: str) -> list[_Token]:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _ParseError(nul, "a filter must not contain NUL characters (\\x00)")
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
@@ -215,18 +255,24 @@ def _describe(token: _Token) -> str:
 # --- fields and values -----------------------------------------------------------------
 
 
-def _attribute(name: str, token: _Token) -> Attribute:
-    attribute = _ATTRIBUTES.get(name.lower())
+def _prefixed(dialect: Dialect) -> str:
+    entities = (Entity.METRIC, Entity.PARAM, Entity.TAG)
+    return ", ".join(f"{e.value}.<key>" for e in entities if e in dialect.entities)
+
+
+def _attribute(name: str, token: _Token, dialect: Dialect = RUNS) -> str:
+    attribute = dialect.attributes.get(name.lower())
     if attribute is None:
+        others = _prefixed(dialect)
         raise _ParseError(
             token.pos,
-            f"unknown attribute '{name}'; expected one of {', '.join(_ATTRIBUTES)} "
-            "(or a field like metrics.<key>, params.<key>, tags.<key>)",
+            f"unknown attribute '{name}'; expected one of {', '.join(dialect.attributes)}"
+            + (f" (or a field like {others})" if others else ""),
         )
     return attribute
 
 
-def _resolve_field(token: _Token) -> Field:
+def _resolve_field(token: _Token, dialect: Dialect = RUNS) -> Field:
     if token.kind is _Kind.QFIELD:
         prefix, key = token.prefix, token.value
     else:
@@ -234,24 +280,25 @@ def _resolve_field(token: _Token) -> Field:
         if not dot:
             prefix, key = "", token.text
     if not prefix:
-        return Field(Entity.ATTRIBUTE, _attribute(key, token))
+        return Field(Entity.ATTRIBUTE, _attribute(key, token, dialect))
     entity = _ENTITIES.get(prefix.lower())
-    if entity is None:
+    if entity is None or (entity is not Entity.ATTRIBUTE and entity not in dialect.entities):
+        others = _prefixed(dialect)
         raise _ParseError(
             token.pos,
-            f"unknown field '{token.text}'; expected metrics.<key>, params.<key>, tags.<key>, "
-            f"attributes.<name> or an attribute name ({', '.join(_ATTRIBUTES)})",
+            f"unknown field '{token.text}'; expected {others + ', ' if others else ''}"
+            f"attributes.<name> or an attribute name ({', '.join(dialect.attributes)})",
         )
     if not key:
         raise _ParseError(token.pos, f"missing key after '{prefix}.' in '{token.text}'")
     if entity is Entity.ATTRIBUTE:
-        return Field(entity, _attribute(key, token))
+        return Field(entity, _attribute(key, token, dialect))
     return Field(entity, key)
 
 
-def _is_numeric(field: Field) -> bool:
+def _is_numeric(field: Field, dialect: Dialect = RUNS) -> bool:
     return field.entity is Entity.METRIC or (
-        field.entity is Entity.ATTRIBUTE and field.key in _NUMERIC_ATTRIBUTES
+        field.entity is Entity.ATTRIBUTE and field.key in dialect.numeric
     )
 
 
@@ -271,9 +318,9 @@ def _number(field: Field, token: _Token) -> float | int:
     return number
 
 
-def _convert(field: Field, op: Op, token: _Token) -> str | float | int:
+def _convert(field: Field, op: Op, token: _Token, dialect: Dialect = RUNS) -> str | float | int:
     """Check one value token against the field's type and return the typed value."""
-    if _is_numeric(field):
+    if _is_numeric(field, dialect):
         if token.kind is not _Kind.NUMBER:
             raise _ParseError(
                 token.pos, f"{_label(field)} takes a number but found {_describe(token)}"
@@ -285,15 +332,15 @@ def _convert(field: Field, op: Op, token: _Token) -> str | float | int:
         raise _ParseError(
             token.pos, f"{_label(field)} takes a quoted string but found number {token.text}"
         )
-    if field.key == Attribute.STATUS and field.entity is Entity.ATTRIBUTE:
+    if field.key == Attribute.STATUS and field.entity is Entity.ATTRIBUTE and dialect.statuses:
         if op in (Op.LIKE, Op.ILIKE):
             return token.value  # a pattern, not a status
         status = token.value.upper()
-        if status not in _STATUSES:
+        if status not in dialect.statuses:
             raise _ParseError(
                 token.pos,
                 f"invalid value {token.text} for {_label(field)}; "
-                f"expected one of {', '.join(_STATUSES)}",
+                f"expected one of {', '.join(dialect.statuses)}",
             )
         return status
     return token.value
@@ -308,9 +355,13 @@ def _flatten(items: list[Filter], kind: type[And] | type[Or]) -> tuple[Filter, .
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, dialect: Dialect = RUNS) -> None:
         self._tokens = _tokenize(text)
         self._i = 0
+        self._dialect = dialect
+        self._depth = 0  # parentheses and NOTs open around the current token
+        self._terms = 0  # comparisons read so far
+        self._values = 0  # IN-list values read so far
 
     def peek(self) -> _Token:
         return self._tokens[self._i]
@@ -335,7 +386,7 @@ class _Parser:
         if token.kind not in (_Kind.WORD, _Kind.QFIELD) or self.at_keyword(*_KEYWORDS):
             raise self.fail(expected)
         self.advance()
-        return _resolve_field(token)
+        return _resolve_field(token, self._dialect)
 
     # filter := or_expr
     def parse(self) -> Filter:
@@ -361,33 +412,53 @@ class _Parser:
             items.append(self.not_expr())
         return items[0] if len(items) == 1 else And(_flatten(items, And))
 
+    def nest(self, token: _Token) -> None:
+        self._depth += 1
+        if self._depth > MAX_FILTER_DEPTH:
+            raise _ParseError(
+                token.pos,
+                f"the filter nests parentheses and NOT more than {MAX_FILTER_DEPTH} levels deep",
+            )
+
     def not_expr(self) -> Filter:
-        if self.at_keyword("NOT"):
-            self.advance()
-            return Not(self.not_expr())
         token = self.peek()
-        if token.kind is _Kind.LPAREN:
+        if self.at_keyword("NOT"):
+            self.nest(token)
             self.advance()
-            inner = self.or_expr()
+            inner = Not(self.not_expr())
+            self._depth -= 1
+            return inner
+        if token.kind is _Kind.LPAREN:
+            self.nest(token)
+            self.advance()
+            group = self.or_expr()
             if self.peek().kind is not _Kind.RPAREN:
                 raise self.fail(f"')' to close the '(' at position {token.pos}")
             self.advance()
-            return inner
+            self._depth -= 1
+            return group
         return self.comparison()
 
     def comparison(self) -> Comparison:
+        self._terms += 1
+        if self._terms > MAX_FILTER_TERMS:
+            raise _ParseError(
+                self.peek().pos,
+                f"the filter has more than {MAX_FILTER_TERMS} comparisons; "
+                "use IN (...) lists or split the search",
+            )
         field = self.field("a comparison (such as metrics.rmse < 1), NOT or '('")
         token = self.peek()
         if token.kind is _Kind.OP or self.at_keyword("LIKE", "ILIKE"):
             self.advance()
             op = _OPS[token.text] if token.kind is _Kind.OP else Op(token.text.upper())
-            if op in (Op.LIKE, Op.ILIKE) and _is_numeric(field):
+            if op in (Op.LIKE, Op.ILIKE) and _is_numeric(field, self._dialect):
                 raise _ParseError(
                     token.pos,
                     f"{op.value} does not apply to {_label(field)}, which holds numbers; "
                     "use =, !=, <, <=, >, >=, IN, NOT IN or IS [NOT] NULL",
                 )
-            return Comparison(field, op, _convert(field, op, self.value()))
+            return Comparison(field, op, _convert(field, op, self.value(), self._dialect))
         if self.at_keyword("IN"):
             self.advance()
             return Comparison(field, Op.IN, self.in_list(field, Op.IN))
@@ -414,20 +485,29 @@ class _Parser:
             raise self.fail("a value (a quoted string or a number)")
         return self.advance()
 
+    def in_value(self) -> _Token:
+        self._values += 1
+        if self._values > MAX_FILTER_VALUES:
+            raise _ParseError(
+                self.peek().pos,
+                f"the filter's IN lists hold more than {MAX_FILTER_VALUES} values in all",
+            )
+        return self.value()
+
     def in_list(self, field: Field, op: Op) -> Value:
         if self.peek().kind is not _Kind.LPAREN:
             raise self.fail("'('")
         self.advance()
         if self.peek().kind is _Kind.RPAREN:
             raise _ParseError(self.peek().pos, f"empty {op.value} list; give at least one value")
-        values = [_convert(field, op, self.value())]
+        values = [_convert(field, op, self.in_value(), self._dialect)]
         while self.peek().kind is _Kind.COMMA:
             self.advance()
-            values.append(_convert(field, op, self.value()))
+            values.append(_convert(field, op, self.in_value(), self._dialect))
         if self.peek().kind is not _Kind.RPAREN:
             raise self.fail(f"',' or ')' in the {op.value} list")
         self.advance()
-        if _is_numeric(field):
+        if _is_numeric(field, self._dialect):
             return tuple(v for v in values if not isinstance(v, str))
         return tuple(v for v in values if isinstance(v, str))
 
@@ -435,8 +515,9 @@ class _Parser:
 # --- public API ------------------------------------------------------------------------
 
 
-def parse_filter(text: str | None) -> Filter | None:
-    """Parse a run-search filter string; None or a blank string means "no filter".
+def parse_filter(text: str | None, dialect: Dialect = RUNS) -> Filter | None:
+    """Parse a run-search filter string (or, with ``dialect``, a filter on other records);
+    None or a blank string means "no filter".
 
     Raises :class:`~mlcycle.errors.FilterSyntaxError` (an ``InvalidInputError``) with the
     0-based ``position`` of the problem, for syntax errors and for values of the wrong type.
@@ -451,7 +532,7 @@ def parse_filter(text: str | None) -> Filter | None:
     if text is None or not text.strip():
         return None
     try:
-        return _Parser(text).parse()
+        return _Parser(text, dialect).parse()
     except _ParseError as exc:
         message = f"Invalid filter at position {exc.pos}: {exc.message}"
         raise FilterSyntaxError(message, position=exc.pos) from None

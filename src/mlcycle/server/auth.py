@@ -37,7 +37,12 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlcycle.entities.governance import Permission, Principal, ResourceKind
-from mlcycle.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from mlcycle.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooManyAttemptsError,
+)
 from mlcycle.governance.access import Authenticator
 from mlcycle.governance.actor import acting_as
 from mlcycle.server.errors import WWW_AUTHENTICATE, error_response
@@ -104,8 +109,19 @@ class AuthMiddleware:
             return
         headers = Headers(scope=scope)
         header = headers.get("authorization") or _session_header(headers)
+        client = scope.get("client")
+        address = str(client[0]) if client else None
         try:
-            principal = await run_in_threadpool(context.authenticator.authenticate, header)
+            principal = await run_in_threadpool(context.authenticator.authenticate, header, address)
+        except TooManyAttemptsError as exc:
+            response = error_response(
+                429,
+                "TooManyAttemptsError",
+                exc.message,
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
+            await response(scope, receive, send)
+            return
         except AuthenticationError as exc:
             if self._to_login(scope, headers):
                 await _redirect_to_login(self.login_path or "/", scope, receive, send)

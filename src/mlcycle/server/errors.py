@@ -10,6 +10,7 @@ untrusted model, ``reason`` of a retirement, ``chunk``/``rows`` of a failed pred
     AlreadyExistsError, ConflictError            409
     ModelRetiredError                            410
     AuthenticationError                          401   (with WWW-Authenticate)
+    TooManyAttemptsError                         429   (with Retry-After)
     PermissionDeniedError (ApprovalRequired)     403
     InvalidInputError (FilterSyntaxError)        400   (422 for request validation)
     PredictionFailedError                        422
@@ -29,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from mlcycle.entities.codec import to_json
 from mlcycle.errors import (
@@ -45,6 +47,7 @@ from mlcycle.errors import (
     PromotionRefusedError,
     RemoteError,
     StoreError,
+    TooManyAttemptsError,
     UntrustedTypesError,
     ValidationFailedError,
 )
@@ -57,6 +60,7 @@ STATUS: dict[type[MlcycleError], int] = {
     ConflictError: 409,
     ModelRetiredError: 410,
     AuthenticationError: 401,
+    TooManyAttemptsError: 429,
     PermissionDeniedError: 403,
     InvalidInputError: 400,
     PredictionFailedError: 422,
@@ -208,7 +212,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         what = "no such endpoint" if status == 404 else "method not allowed"
         message = f"{what}: {request.method} {request.url.path} (see /docs)"
     field = "body" if status in (413, 415) else None
-    return error_response(status, kind, message, field=field, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request)
+    return error_response(status, kind, message, field=field, headers=headers)
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (starlette's own 405 names only the
+    methods of the first route that matched the path, though GET and POST of one path are
+    often two routes)."""
+    methods: set[str] = set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                methods.add(method)
+                break
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from mlcycle.server.schemas import StrictIn
+
 
 class WhoAmIOut(BaseModel):
     name: str
@@ -15,12 +17,12 @@ class WhoAmIOut(BaseModel):
     auth_enabled: bool
 
 
-class UserIn(BaseModel):
+class UserIn(StrictIn):
     name: str
     role: Literal["viewer", "editor", "approver", "admin"] = "viewer"
 
 
-class UserPatch(BaseModel):
+class UserPatch(StrictIn):
     role: Literal["viewer", "editor", "approver", "admin"] | None = None
     disabled: bool | None = None
 
@@ -38,7 +40,7 @@ class UserList(BaseModel):
     users: list[UserOut]
 
 
-class TokenIn(BaseModel):
+class TokenIn(StrictIn):
     user: str
     expires: str | None = Field(default=None, description="a duration such as 90d")
     name: str | None = None
@@ -61,7 +63,7 @@ class TokenList(BaseModel):
     tokens: list[TokenOut]
 
 
-class GrantIn(BaseModel):
+class GrantIn(StrictIn):
     user: str
     kind: Literal["experiment", "model"]
     resource: str
@@ -86,7 +88,7 @@ class GrantList(BaseModel):
     grants: list[GrantOut]
 
 
-class ProtectionIn(BaseModel):
+class ProtectionIn(StrictIn):
     kind: Literal["alias", "deployment"]
     target: str = Field(description="a model name (or * for every model), or a deployment")
     name: str = Field(default="*", description="the alias, for kind alias")
@@ -105,7 +107,7 @@ class ProtectionList(BaseModel):
     enabled: bool
 
 
-class ApprovalIn(BaseModel):
+class ApprovalIn(StrictIn):
     kind: Literal["alias", "deployment"]
     target: str
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -114,7 +116,7 @@ class ApprovalIn(BaseModel):
     comment: str | None = None
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(StrictIn):
     comment: str | None = None
 
 
@@ -166,11 +168,11 @@ class VerificationOut(BaseModel):
     problem: str | None
 
 
-class RetireIn(BaseModel):
+class RetireIn(StrictIn):
     reason: str = Field(min_length=1)
 
 
-class HoldIn(BaseModel):
+class HoldIn(StrictIn):
     hold: bool = True
     reason: str | None = None
 

@@ -39,6 +39,9 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than the limit of {limit} bytes ({limit / 2**20:g} MiB)"
 
 
+_SLASHES = re.compile(r"/{2,}")
+
+
 class RequestContext:
     """Request ID (taken from the client's ``X-Request-ID`` when sane), body size limit,
     Prometheus counters and one access-log line per request."""
@@ -59,6 +62,10 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "//" in scope["path"]:
+            # Repeated slashes name the same route (as in Flask, so MLflow clients given a
+            # tracking URI ending in "/" reach their endpoints).
+            scope["path"] = _SLASHES.sub("/", scope["path"])
         started_at = time.perf_counter()
         headers = Headers(scope=scope)
         given = headers.get(REQUEST_ID_HEADER, "")
@@ -92,7 +99,12 @@ class RequestContext:
         self.telemetry.in_flight.inc()
         try:
             declared = headers.get("content-length", "")
-            if limit is not None and declared.isdigit() and int(declared) > limit:
+            if (
+                limit is not None
+                and declared.isascii()
+                and declared.isdigit()
+                and int(declared) > limit
+            ):
                 response = error_response(413, "InvalidInputError", _too_large(limit), field="body")
                 await response(scope, receive, send_with_id)
             elif "\x00" in scope["path"]:  # no ID, key or file name holds one; stores reject it

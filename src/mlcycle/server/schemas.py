@@ -9,10 +9,19 @@ for them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from mlcycle.bounds import INT64_MAX, INT64_MIN
 from mlcycle.entities import Direction, LifecycleStage, RunStatus, Task
 
 
@@ -22,17 +31,68 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Str = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_no_nul)]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=250), AfterValidator(_no_nul)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul)]
-Millis = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL; SQLite is held to the same rule
+Str = Annotated[
+    str,
+    StringConstraints(max_length=100_000, pattern=_NO_NUL),
+    AfterValidator(_no_nul),
+    Field(description="Text without NUL characters"),
+]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=500, pattern=_NO_NUL),
+    AfterValidator(_no_nul),
+    Field(description="1-500 characters, no NUL"),
+]
+Key = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=250, pattern=_NO_NUL),
+    AfterValidator(_no_nul),
+    Field(
+        description="1-250 letters, digits, spaces and _ - . / : ; not starting with '/', "
+        "no '..' path segment (checked by the service: 400 naming the key)"
+    ),
+]
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL),
+    AfterValidator(_no_nul),
+]
+Millis = Annotated[
+    int, Field(ge=0, le=INT64_MAX, description="Milliseconds since the epoch (64-bit)")
+]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX, description="A 64-bit integer")]
 NonFinite = Literal["NaN", "Infinity", "-Infinity"]
 Number = float | NonFinite
 
 
-class _In(BaseModel):
+def _takes(annotation: object, kind: type) -> bool:
+    """Whether a field's annotation (through Optional, unions, Annotated) accepts ``kind``."""
+    if annotation is kind:
+        return True
+    return any(_takes(arg, kind) for arg in get_args(annotation))
+
+
+class StrictIn(BaseModel):
+    """A request body whose booleans are booleans: ``true`` is not the number 1
+    (``{"older_than_ms": false}`` is refused, not read as 0, which would purge every
+    deleted run), and a boolean field takes only ``true`` or ``false`` (not 1 or "yes")."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_booleans(cls, value: object, info: ValidationInfo) -> object:
+        name = info.field_name
+        annotation = cls.model_fields[name].annotation if name else None
+        wants_bool = _takes(annotation, bool)
+        if isinstance(value, bool) and not wants_bool:
+            raise ValueError("a boolean is not accepted here")
+        loose = _takes(annotation, str) or _takes(annotation, int)
+        if wants_bool and not loose and value is not None and not isinstance(value, bool):
+            raise ValueError("true or false is expected")
+        return value
+
+
+class _In(StrictIn):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlcycle.bounds import INT64_MAX, INT64_MIN
 from mlcycle.errors import InvalidInputError
 from mlcycle.models.flavors import flavor_named
 from mlcycle.models.flavors.base import uses_feature_names
@@ -320,6 +321,58 @@ _KIND_WORDS = {"f": "float", "i": "integer", "u": "integer", "b": "boolean", "U"
 
 
 def _convert(spec: ColumnSpec, values: Any) -> np.ndarray:
+    """The column as the signature's type; a value the model cannot take (a missing value
+    in a column that had none in the example, an integer past 64 bits) is refused here,
+    naming the column and the row, so bad input never reaches the model."""
+    array = _convert_type(spec, values)
+    if not spec.optional:
+        row = _first_missing(array)
+        if row is not None:
+            raise InvalidInputError(
+                f"column {spec.name!r} has a missing value (null) in row {row}, but the "
+                "model's signature does not allow missing values there",
+                field=spec.name,
+            )
+    return array
+
+
+def _first_missing(array: np.ndarray) -> int | None:
+    kind = array.dtype.kind
+    if kind == "f":
+        missing = np.isnan(array)
+    elif kind == "M":
+        missing = np.isnat(array)
+    elif kind == "O":
+        missing = np.fromiter((v is None for v in array.flat), dtype=bool, count=array.size)
+    else:
+        return None
+    found = np.flatnonzero(missing)
+    return int(found[0]) if found.size else None
+
+
+def _check_int64(spec: ColumnSpec, array: np.ndarray) -> None:
+    """Refuse integers that int64 cannot hold (a float past 2**63 would cast to garbage)."""
+    if array.dtype.kind == "i":
+        return  # int64 or narrower already
+    if array.dtype.kind in "fu":
+        values = array.astype(np.float64) if array.dtype.kind == "u" else array
+        with np.errstate(invalid="ignore"):
+            outside = np.flatnonzero((values < -(2.0**63)) | (values >= 2.0**63))
+        if outside.size:
+            raise InvalidInputError(
+                f"column {spec.name!r} has an integer past 64 bits in row {int(outside[0])}",
+                field=spec.name,
+            )
+        return
+    for row, value in enumerate(array.flat):
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidInputError(
+                f"column {spec.name!r} has an integer past 64 bits in row {row}",
+                field=spec.name,
+            )
+
+
+def _convert_type(spec: ColumnSpec, values: Any) -> np.ndarray:
     array = _array(spec.name, values)
     kind = array.dtype.kind
     expected = spec.type
@@ -330,10 +383,13 @@ def _convert(spec: ColumnSpec, values: Any) -> np.ndarray:
             return np.array(array.tolist(), dtype=np.float64)
     elif expected is DataType.INTEGER:
         if kind in "iu":
+            _check_int64(spec, array)  # uint64 past 2**63 would wrap around
             return array.astype(np.int64, copy=False)
         if kind == "f" and _integral(array):  # JSON numbers with a zero fraction
+            _check_int64(spec, array)
             return array if np.isnan(array).any() else array.astype(np.int64)
         if kind == "O" and _all(array, (int,), none=True):
+            _check_int64(spec, array)
             return np.array(array.tolist(), dtype=np.float64)  # NaN for missing; Int64 later
     elif expected is DataType.BOOLEAN:
         if kind == "b":

@@ -384,8 +384,8 @@ class ActiveRun:
     ) -> None:
         if exc_type is None:
             self.end(RunStatus.FINISHED)
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.end(RunStatus.KILLED, error="KeyboardInterrupt")
+        elif issubclass(exc_type, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (see termination)
+            self.end(RunStatus.KILLED, error=str(exc) or "KeyboardInterrupt")
         else:
             text = "".join(traceback.format_exception(exc_type, exc, tb))
             self.end(RunStatus.FAILED, error=text[-_MAX_ERROR:])

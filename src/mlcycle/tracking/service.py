@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -297,10 +298,14 @@ class TrackingService:
             check_name(name, field="name")
         self.store.runs.update(run_id, name=name, description=description)
 
-    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+    def log_params(
+        self, run_id: str, params: Mapping[str, object], *, allow_ended: bool = False
+    ) -> None:
+        """Log params; a finished run takes them only with ``allow_ended`` (see
+        docs/tracking.md, "Finished runs"), a deleted run never."""
         clean = {check_key(k, field="param key"): param_text(k, v) for k, v in params.items()}
         if clean:
-            self.store.runs.log_params(run_id, clean)
+            self.store.runs.log_params(run_id, clean, allow_ended=allow_ended)
 
     def set_tags(self, run_id: str, tags: Mapping[str, object]) -> None:
         clean = {check_key(k, field="tag key"): tag_text(k, v) for k, v in tags.items()}
@@ -310,14 +315,61 @@ class TrackingService:
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.runs.delete_tag(run_id, key)
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """Make the writes of a block one transaction: all of them are stored, or none.
+
+        >>> with service.transaction():  # doctest: +SKIP
+        ...     service.log_params(run_id, {"lr": 0.1})
+        ...     service.set_tags(run_id, {"team": "a"})
+        """
+        return self.store.transaction()
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+        metrics: Sequence[MetricBatch] = (),
+    ) -> None:
+        """Log params, tags and metric batches all or nothing: every item is checked first,
+        then all are written in one transaction (a refused item leaves nothing behind)."""
+        clean_params = {
+            check_key(k, field="param key"): param_text(k, v) for k, v in (params or {}).items()
+        }
+        clean_tags = {
+            check_key(k, field="tag key"): tag_text(k, v) for k, v in (tags or {}).items()
+        }
+        for batch in metrics:
+            check_key(batch.key, field="metric key")
+        with self.store.transaction():
+            if clean_params:
+                self.store.runs.log_params(run_id, clean_params)
+            if clean_tags:
+                self.store.runs.set_tags(run_id, clean_tags)
+            if metrics:
+                self.store.metrics.write(run_id, metrics)
+            if not (clean_params or clean_tags or metrics):
+                self.store.runs.get(run_id)  # an unknown run is still an error
+
     def log_metrics(
-        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        *,
+        batch_id: str | None = None,
+        allow_ended: bool = False,
     ) -> None:
         """Write metric batches in one transaction (see :meth:`ingest_metrics`)."""
-        self.ingest_metrics(run_id, batches, batch_id=batch_id)
+        self.ingest_metrics(run_id, batches, batch_id=batch_id, allow_ended=allow_ended)
 
     def ingest_metrics(
-        self, run_id: str, batches: Sequence[MetricBatch], *, batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        *,
+        batch_id: str | None = None,
+        allow_ended: bool = False,
     ) -> bool:
         """Write metric batches in one transaction; False when ``batch_id`` was stored before.
 
@@ -326,7 +378,7 @@ class TrackingService:
         """
         for batch in batches:
             check_key(batch.key, field="metric key")
-        return self.store.metrics.write(run_id, batches, batch_id)
+        return self.store.metrics.write(run_id, batches, batch_id, allow_ended=allow_ended)
 
     def get_metric_history(
         self, run_id: str, key: str, *, max_points: int | None = None

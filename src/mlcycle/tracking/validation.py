@@ -6,6 +6,7 @@ import math
 import re
 from numbers import Real
 
+from mlcycle.bounds import INT64_MAX, check_int64, check_text
 from mlcycle.errors import InvalidInputError
 from mlcycle.types import ParamValue
 
@@ -22,7 +23,7 @@ def check_key(key: object, *, field: str) -> str:
         raise InvalidInputError(f"{field} must be a string, got {type(key).__name__}", field=field)
     if not key or len(key) > MAX_KEY:
         raise InvalidInputError(f"{field} {key!r} must have 1 to {MAX_KEY} characters", field=field)
-    if not _KEY.match(key) or key.startswith("/") or ".." in key.split("/"):
+    if not _KEY.fullmatch(key) or key.startswith("/") or ".." in key.split("/"):
         raise InvalidInputError(
             f"{field} {key!r} may contain only letters, digits, spaces and _ - . / : "
             "and must not start with '/'",
@@ -37,7 +38,7 @@ def check_name(name: object, *, field: str) -> str:
         raise InvalidInputError(f"{field} must be a non-empty string", field=field)
     if len(name) > MAX_NAME:
         raise InvalidInputError(f"{field} must have at most {MAX_NAME} characters", field=field)
-    return name
+    return check_text(name, field=field)
 
 
 def param_text(key: str, value: ParamValue | object) -> str:
@@ -48,7 +49,7 @@ def param_text(key: str, value: ParamValue | object) -> str:
             f"param {key!r} has a value of {len(text)} characters; at most {MAX_PARAM_VALUE}",
             field=f"params.{key}",
         )
-    return text
+    return check_text(text, field=f"params.{key}")
 
 
 def tag_text(key: str, value: object) -> str:
@@ -58,7 +59,7 @@ def tag_text(key: str, value: object) -> str:
             f"tag {key!r} has a value of {len(text)} characters; at most {MAX_TAG_VALUE}",
             field=f"tags.{key}",
         )
-    return text
+    return check_text(text, field=f"tags.{key}")
 
 
 def metric_value(key: str, value: object) -> float:
@@ -82,15 +83,16 @@ def metric_value(key: str, value: object) -> float:
 
 
 def metric_step(key: str, step: object) -> int:
+    """A step as int: an integral number that fits 64 bits."""
     if isinstance(step, bool) or not isinstance(step, int):
         if isinstance(step, float) and step.is_integer():
-            return int(step)
+            return check_int64(int(step), field="step")
         if hasattr(step, "__index__"):
-            return int(step.__index__())
+            return check_int64(int(step.__index__()), field="step")
         raise InvalidInputError(
             f"step of metric {key!r} must be an integer, got {step!r}", field="step"
         )
-    return step
+    return check_int64(step, field="step")
 
 
 def metric_timestamp(key: str, timestamp: object) -> float:
@@ -100,9 +102,10 @@ def metric_timestamp(key: str, timestamp: object) -> float:
             field="timestamp",
         )
     value = float(timestamp)
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or value > INT64_MAX:
         raise InvalidInputError(
-            f"timestamp of metric {key!r} must be a non-negative number of milliseconds",
+            f"timestamp of metric {key!r} must be a non-negative number of milliseconds "
+            "that fits 64 bits",
             field="timestamp",
         )
     return value

@@ -1,4 +1,5 @@
-"""Stage 4, evaluation: rank the runs on the test split; metrics, slices and fairness."""
+"""Stage 4, evaluation: rank the runs on the validation split; score the best once on the
+test split; metrics, slices and fairness."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mlcycle.cli.demo.shared import (
     SENSITIVE_COLUMN,
     SESSION_TAG,
     SLICE_COLUMN,
+    TARGET,
     THRESHOLD,
     DemoState,
 )
@@ -37,7 +39,7 @@ def show_results(s: DemoState) -> None:
     shown = output.fitting(s.console.width, (1, 32, name_width, len(PRIMARY_METRIC)), optional)
     metrics = [PRIMARY_METRIC, *(k for k in FINAL_METRICS[1:] if k in shown)]
     table = Table(
-        title=f"Runs of this demo, best {PRIMARY_METRIC} first (held-out test set)",
+        title=f"Runs of this demo, best {PRIMARY_METRIC} first (validation split)",
         title_justify="left",
         header_style="bold",
     )
@@ -77,10 +79,18 @@ def show_results(s: DemoState) -> None:
 
 
 def show_evaluation(s: DemoState, best: mlcycle.Run) -> None:
-    """The best run's ``mlcycle.evaluate`` result: its metrics and one slice."""
-    result = s.evaluations.get(best.id)
-    if result is None:
+    """The best run scored once on the test split: its metrics and one slice."""
+    if best.id not in s.evaluations or s.data is None:
         return
+    result = mlcycle.evaluate(
+        f"runs:/{best.id}/model",
+        s.data.test,
+        target=TARGET,
+        slices=[SLICE_COLUMN],
+        sensitive=SENSITIVE_COLUMN,
+        log=False,
+        client=s.client,
+    )
     metrics = ", ".join(
         f"{k} {output.fmt_number(result.metrics.get(k))}"
         for k in ("accuracy", "precision", "recall", "pr_auc")

@@ -232,10 +232,11 @@ def train_one(
         )
         model = candidate.fit(data, run, advance)
         info = run.log_model(model, "model", input_example=data.x_train.head(5), register=MODEL)
-        # Held-out metrics, slices, fairness, plots and the report, logged to this run.
+        # Validation metrics, slices, fairness, plots and the report, logged to this run:
+        # what the runs are ranked on. The test split scores only the chosen model, once.
         result = mlcycle.evaluate(
             model,
-            data.test,
+            data.x_val.assign(**{TARGET: data.y_val}),
             target=TARGET,
             slices=[SLICE_COLUMN],
             sensitive=SENSITIVE_COLUMN,

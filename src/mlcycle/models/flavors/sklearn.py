@@ -1,14 +1,16 @@
 """scikit-learn estimators and Pipelines, saved with skops.
 
 skops stores an object's state as data, not code; loading rebuilds only types from skops'
-trusted set (scikit-learn's estimators, NumPy, SciPy...). Any other type in the file, such
-as a custom transformer or ``sklearn.tree._tree.Tree`` (which skops does not trust by
-default), must be named in ``trusted=[...]`` at load; :class:`UntrustedTypesError` says
-which ones.
+trusted set (scikit-learn's estimators, NumPy, SciPy...) and, beyond it, the classes of the
+libraries the flavor saves with (:data:`LIBRARY_ROOTS`: scikit-learn's own internals such as
+``sklearn.tree._tree.Tree``, NumPy's dtypes), which skops leaves out. Any other type in the
+file, such as a custom transformer or a function, must be named in ``trusted=[...]`` at load
+(``--trust TYPE`` on the command line); :class:`UntrustedTypesError` says which ones.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,10 @@ from mlcycle.models.versions import versions_of
 
 MODEL_FILE = "model.skops"
 
+#: Packages whose classes a skops file may hold without an explicit trust: the libraries
+#: scikit-learn models are made of. Functions from them still need one.
+LIBRARY_ROOTS = frozenset({"sklearn", "numpy", "scipy"})
+
 
 def dump_skops(model: object, path: Path) -> None:
     """Write ``model`` with skops; an object skops cannot represent is refused clearly."""
@@ -42,18 +48,37 @@ def dump_skops(model: object, path: Path) -> None:
         ) from exc
 
 
+def library_class(name: str, roots: frozenset[str] = LIBRARY_ROOTS) -> bool:
+    """True when ``name`` (``module.Class``) is a class from one of the ``roots`` packages.
+
+    >>> library_class("sklearn.tree._tree.Tree"), library_class("builtins.eval")
+    (True, False)
+    """
+    module, _, attribute = name.rpartition(".")
+    if module.partition(".")[0] not in roots:
+        return False
+    try:
+        found = getattr(importlib.import_module(module), attribute, None)
+    except ImportError:
+        return False
+    return isinstance(found, type)
+
+
 def load_skops(path: Path, trusted: Sequence[str], *, what: str) -> Any:
-    """Read a skops file, refusing types outside skops' trusted set and ``trusted``."""
+    """Read a skops file, refusing types outside skops' trusted set, the classes of
+    :data:`LIBRARY_ROOTS` and ``trusted``."""
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
+    found = sio.get_untrusted_types(file=path)
+    allowed = [*trusted, *(name for name in found if library_class(name))]
     try:
-        return sio.load(path, trusted=list(trusted))
+        return sio.load(path, trusted=allowed)
     except UntrustedTypesFoundException:
-        missing = sorted(set(sio.get_untrusted_types(file=path)) - set(trusted))
+        missing = sorted(set(found) - set(allowed))
         raise UntrustedTypesError(
-            f"{what} holds types outside skops' trusted set: {', '.join(missing)}. Loading "
-            f"them runs their code; if you trust them, pass trusted={missing!r}",
+            f"{what} holds types outside the trusted set: {', '.join(missing)}. Loading "
+            "them runs their code",
             types=missing,
         ) from None
     except (ImportError, AttributeError) as exc:

@@ -18,11 +18,13 @@ from mlcycle.registry.service import RegistryService
 from mlcycle.server.mlflow import (
     artifacts,
     experiments,
+    graphql_api,
     logged_models,
     metrics,
     registry,
     runs,
     search,
+    webui,
 )
 from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.routing import build_router
@@ -41,7 +43,8 @@ def mlflow_router() -> APIRouter:
         artifacts.endpoints,
         logged_models.endpoints,
         registry.endpoints,
-        extra=artifacts.proxy,
+        webui.endpoints,
+        extra=(artifacts.proxy, webui.router, graphql_api.router),
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+import string
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -41,13 +43,76 @@ proxy = APIRouter()
 
 PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 _BLOCK = 1 << 20
+#: Files MLflow serves as text/plain (by extension, or by name when they have none).
+_TEXT = frozenset(
+    {
+        "txt",
+        "log",
+        "err",
+        "cfg",
+        "conf",
+        "cnf",
+        "cf",
+        "ini",
+        "properties",
+        "prop",
+        "hocon",
+        "toml",
+        "yaml",
+        "yml",
+        "xml",
+        "json",
+        "js",
+        "py",
+        "py3",
+        "csv",
+        "tsv",
+        "md",
+        "rst",
+        "ipynb",
+        "MLmodel",
+        "mlproject",
+    }
+)
+_TOKEN = frozenset("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits)
 
 
-def _safe(path: str) -> str:
+def media_type(path: str) -> str:
+    """The Content-Type MLflow gives a downloaded artifact."""
+    name = posixpath.basename(path)
+    extension = posixpath.splitext(name)[1].lstrip(".") or name
+    if extension in _TEXT:
+        return "text/plain"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def attachment(path: str) -> dict[str, str]:
+    """The headers of a download: always an attachment (a browser must not render an
+    artifact on the server's origin), never sniffed."""
+    name = posixpath.basename(path) or "download"
+    if all(c in _TOKEN for c in name):
+        disposition = f"attachment; filename={name}"
+    elif name.isascii():
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        disposition = f'attachment; filename="{quoted}"'
+    else:
+        fallback = name.encode("ascii", "ignore").decode() or "download"
+        disposition = (
+            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+        )
+    return {
+        # set as given: Starlette would add "; charset=utf-8" to a text media type
+        "Content-Type": media_type(path),
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def safe_path(path: str) -> str:
     clean = path.strip("/")
     parts = clean.split("/")
     if any(part in ("..", ".") for part in parts) or "\\" in clean or clean.startswith("~"):
-        raise MlflowError(f"Invalid path {path!r}: it must be relative and without '..'")
+        raise MlflowError("Invalid path")  # MLflow's words, which its clients compare
     return clean
 
 
@@ -65,7 +130,7 @@ def _entries(files: list[ArtifactInfo], folder: str) -> list[dict[str, Any]]:
 def list_artifacts(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     """The entries directly in the folder ``path`` of a run's artifacts."""
     run = ctx.tracking.get_run(run_id_of(p))
-    folder = _safe(p.text("path") or "")
+    folder = safe_path(p.text("path") or "")
     files = ctx.tracking.list_artifacts(run.id, folder or None)
     return {"root_uri": uris.run_root(run.experiment_id, run.id), "files": _entries(files, folder)}
 
@@ -81,7 +146,7 @@ def _files(ctx: MlflowContext, target: uris.Target) -> list[ArtifactInfo]:
 
 def _target(ctx: MlflowContext, path: str) -> uris.Target:
     """What a proxy path names; a run path whose run does not exist is an area path."""
-    clean = _safe(path)
+    clean = safe_path(path)
     target = uris.split_proxy_path(clean)
     if target.run_id is not None:
         try:
@@ -165,9 +230,8 @@ async def download(request: Request) -> Response:
         handle, info = await run_in_threadpool(_open, context(request), path)
     except Exception as exc:
         return answer_error(exc, f"the download of {path!r}")
-    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    headers = {"Content-Length": str(info.size or 0)}
-    return StreamingResponse(_blocks(handle), media_type=kind, headers=headers)
+    headers = {"Content-Length": str(info.size or 0), **attachment(path)}
+    return StreamingResponse(_blocks(handle), headers=headers)
 
 
 async def delete(request: Request) -> Response:
@@ -190,9 +254,17 @@ async def server_info(request: Request) -> Response:
     return json_response(
         {
             "store_type": "SqlStore",
+            "artifact_serving_enabled": True,
             "workspaces_enabled": False,
+            "trace_archival_enabled": False,
             "multipart_uploads_enabled": False,
             "multipart_downloads_enabled": False,
+            # bytes always stream through this server's proxy, never by presigned URLs
+            "artifacts_presigned_only": False,
+            "presigned_upload_run_id_supported": False,
+            "presigned_upload_model_id_supported": False,
+            "model_artifact_presigned_downloads_supported": False,
+            "features_enabled": {"gateway": False},
         }
     )
 
@@ -206,6 +278,5 @@ for _prefix in PROXY_PREFIXES:
     proxy.add_api_route(
         _prefix + "/mpu/{action}/{path:path}", multipart, methods=["POST"], include_in_schema=False
     )
-proxy.add_api_route(
-    "/api/3.0/mlflow/server-info", server_info, methods=["GET"], include_in_schema=False
-)
+for _info in ("/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"):
+    proxy.add_api_route(_info, server_info, methods=["GET"], include_in_schema=False)

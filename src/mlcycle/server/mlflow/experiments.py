@@ -20,6 +20,7 @@ VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
 MAX_EXPERIMENTS = 50_000
 _ATTRIBUTES = {"name", "experiment_id", "creation_time", "last_update_time", "lifecycle_stage"}
 _ORDER = {"name", "experiment_id", "creation_time", "last_update_time"}
+_DIALECT = filters.dialect(_ATTRIBUTES, numeric={"creation_time", "last_update_time"})
 
 
 @route("/experiments/create", "POST")
@@ -27,6 +28,7 @@ def create_experiment(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     # artifact_location is not honoured: mlcycle's artifact store holds every artifact, and
     # the experiment's location is where this server serves them (mlflow-artifacts:/<id>).
     tags = key_values(p.objects("tags"), "tags")
+    p.text("artifact_location")  # checked (a string), not honoured
     description = tags.get(wire.NOTE)
     created = ctx.tracking.create_experiment(p.req("name"), tags=tags, description=description)
     return {"experiment_id": created.id}
@@ -74,13 +76,7 @@ def search_experiments(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     found = ctx.tracking.list_experiments(include_deleted=view != "ACTIVE_ONLY")
     if view == "DELETED_ONLY":
         found = [e for e in found if e.lifecycle_stage is LifecycleStage.DELETED]
-    conditions = filters.parse(p.text("filter"))
-    found = filters.select(
-        found,
-        conditions,
-        _fields,
-        allowed=lambda f: f in _ATTRIBUTES or f.startswith("tags."),
-    )
+    found = filters.select(found, filters.parse(p.text("filter"), _DIALECT), _fields)
     chosen, token = paging.page(_order(found, p.strs("order_by")), p.text("page_token"), size)
     body: dict[str, Any] = {"experiments": [wire.experiment(e) for e in chosen]}
     if token:

@@ -1,162 +1,71 @@
 """MLflow's filter strings for experiments, registered models, model versions and logged
-models: comparisons joined by AND, evaluated on records in Python (those lists are small;
-run search compiles to SQL through :mod:`mlcycle.search` instead).
+models: parsed by mlcycle's search parser (:mod:`mlcycle.search.parser`) in a dialect per
+kind of record, then evaluated on the records in Python (those lists are small; run search
+compiles to SQL instead). Both APIs therefore accept and reject the same filters, with the
+same messages: ``field op value`` joined by AND (and OR, NOT, parentheses), ``op`` one of
+``= != < <= > >= LIKE ILIKE``, ``[NOT] IN (...)``, ``IS [NOT] NULL``; fields are the
+dialect's attributes (``name``, ``attributes.name``) or ``tags.<key>``, ``params.<key>``,
+``metrics.<key>`` where the dialect has them, keys quoted with backticks when needed.
 
-Grammar: ``field op value [AND field op value ...]`` where ``op`` is one of ``= != < <= > >=
-LIKE ILIKE``, or ``field [NOT] IN ('a', 'b')``, or ``field IS [NOT] NULL``; fields are
-attributes (``name``, ``attributes.name``) or ``tags.<key>``, ``params.<key>``,
-``metrics.<key>``, keys quoted with backticks or double quotes when needed.
+>>> experiments = dialect({"name"}, numeric={"creation_time"})
+>>> found = parse("name LIKE 'churn%' AND creation_time > 0", experiments)
+>>> holds(found, {"name": "churn-2", "creation_time": 5})
+True
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from mlcycle.search import Dialect, parse_filter
+from mlcycle.search.filters import And, Comparison, Entity, Field, Filter, Not, Op, Or
 from mlcycle.server.mlflow.protocol import MlflowError
 
-_TOKEN = re.compile(
-    r"""\s*(?:
-    (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
-    |(?P<op><=|>=|!=|<>|==|=|<|>)
-    |(?P<punct>[(),])
-    |(?P<word>(?:[A-Za-z_][\w]*\.)?(?:`[^`]*`|"[^"]*"|[^\s=!<>(),'"]+))
-    )""",
-    re.VERBOSE,
-)
-_PREFIXES = {
-    "tag": "tags",
-    "tags": "tags",
-    "param": "params",
-    "params": "params",
-    "metric": "metrics",
-    "metrics": "metrics",
-    "attribute": "",
-    "attributes": "",
-    "attr": "",
-}
 T = TypeVar("T")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-@dataclass(frozen=True)
-class Condition:
-    field: str  # "name", "tags.<key>", "params.<key>", "metrics.<key>"
-    op: str
-    value: Any = None
+def dialect(
+    attributes: Collection[str],
+    *,
+    numeric: Collection[str] = (),
+    aliases: Mapping[str, str] | None = None,
+    entities: Collection[Entity] = (Entity.TAG,),
+) -> Dialect:
+    """A dialect over ``attributes`` (and their ``aliases``), ``numeric`` ones compared as
+    numbers, with the prefixed fields of ``entities``."""
+    names = {name: name for name in attributes}
+    names.update(aliases or {})
+    return Dialect(attributes=names, numeric=frozenset(numeric), entities=frozenset(entities))
 
 
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
-        quote = text[0]
-        body = text[1:-1]
-        return body.replace(quote * 2, quote).replace("\\" + quote, quote)
-    return text
+def parse(text: str | None, kind: Dialect) -> Filter | None:
+    """The filter of a request (None when blank); a bad filter raises FilterSyntaxError,
+    which MLflow's routes answer as INVALID_PARAMETER_VALUE."""
+    return parse_filter(text, kind)
 
 
-def _field(word: str) -> str:
-    prefix, dot, key = word.partition(".")
-    if dot and prefix.lower() in _PREFIXES:
-        entity = _PREFIXES[prefix.lower()]
-        key = _unquote(key)
-        return f"{entity}.{key}" if entity else key
-    return _unquote(word)
+def name_of(field: Field) -> str:
+    """The key of a field among a record's values: ``name``, ``tags.<key>``, ..."""
+    if field.entity is Entity.ATTRIBUTE:
+        return str(field.key)
+    return f"{field.entity.value}.{field.key}"
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise MlflowError(f"Invalid filter '{text}': cannot parse at position {pos}")
-        kind = match.lastgroup or ""
-        out.append((kind, match.group(kind)))
-        pos = match.end()
-    return out
-
-
-def _value(kind: str, text: str) -> Any:
-    if kind == "string":
-        return _unquote(text)
-    if kind == "word" and _NUMBER.match(text):
-        return float(text) if any(c in text for c in ".eE") else int(text)
-    raise MlflowError(f"Invalid filter value {text!r}: a quoted string or a number is expected")
-
-
-def parse(text: str | None) -> list[Condition]:
-    """The conditions of a filter string (all must hold); blank means none."""
-    if text is None or not text.strip():
-        return []
-    tokens = _tokens(text)
-    conditions: list[Condition] = []
-    i = 0
-
-    def at(n: int) -> tuple[str, str]:
-        return tokens[n] if n < len(tokens) else ("end", "")
-
-    while True:
-        kind, word = at(i)
-        if kind != "word":
-            raise MlflowError(f"Invalid filter '{text}': a field is expected, got {word!r}")
-        field = _field(word)
-        kind, op = at(i + 1)
-        upper = op.upper()
-        if kind == "op":
-            value_kind, value_text = at(i + 2)
-            normal = {"==": "=", "<>": "!="}.get(op, op)
-            conditions.append(Condition(field, normal, _value(value_kind, value_text)))
-            i += 3
-        elif kind == "word" and upper in ("LIKE", "ILIKE"):
-            value_kind, value_text = at(i + 2)
-            if value_kind != "string":
-                raise MlflowError(f"Invalid filter '{text}': {upper} needs a quoted pattern")
-            conditions.append(Condition(field, upper, _unquote(value_text)))
-            i += 3
-        elif kind == "word" and upper in ("IN", "NOT"):
-            negate = upper == "NOT"
-            j = i + 1
-            if negate:
-                if at(i + 2)[1].upper() != "IN":
-                    raise MlflowError(f"Invalid filter '{text}': NOT must be followed by IN")
-                j = i + 2
-            if at(j + 1)[1] != "(":
-                raise MlflowError(f"Invalid filter '{text}': IN needs a list in parentheses")
-            j += 2
-            values: list[Any] = []
-            while True:
-                value_kind, value_text = at(j)
-                values.append(_value(value_kind, value_text))
-                sep = at(j + 1)[1]
-                j += 2
-                if sep == ")":
-                    break
-                if sep != ",":
-                    raise MlflowError(f"Invalid filter '{text}': ',' or ')' expected in IN list")
-            conditions.append(Condition(field, "NOT IN" if negate else "IN", tuple(values)))
-            i = j
-        elif kind == "word" and upper == "IS":
-            negate = at(i + 2)[1].upper() == "NOT"
-            null_at = i + 3 if negate else i + 2
-            if at(null_at)[1].upper() != "NULL":
-                raise MlflowError(f"Invalid filter '{text}': IS must be followed by [NOT] NULL")
-            conditions.append(Condition(field, "IS NOT NULL" if negate else "IS NULL"))
-            i = null_at + 1
-        else:
-            raise MlflowError(f"Invalid filter '{text}': an operator is expected after {word!r}")
-        kind, word = at(i)
-        if kind == "end":
-            return conditions
-        if word.upper() != "AND":
-            raise MlflowError(
-                f"Invalid filter '{text}': only AND joins conditions here, got {word!r}"
-            )
-        i += 1
+def equal_values(found: Filter | None, attribute: str) -> list[Any]:
+    """The values ``attribute = value`` must take for the filter to hold (its top-level
+    AND terms), to narrow what is read before filtering."""
+    terms = found.items if isinstance(found, And) else (found,) if found is not None else ()
+    return [
+        t.value
+        for t in terms
+        if isinstance(t, Comparison)
+        and t.op is Op.EQ
+        and t.field.entity is Entity.ATTRIBUTE
+        and t.field.key == attribute
+    ]
 
 
 def _like(pattern: str, value: str, *, ignore_case: bool) -> bool:
@@ -165,7 +74,7 @@ def _like(pattern: str, value: str, *, ignore_case: bool) -> bool:
     return re.fullmatch(regex, value, flags) is not None
 
 
-def _compare(op: str, actual: Any, expected: Any) -> bool:
+def _compare(op: Op, actual: Any, expected: Any) -> bool:
     if isinstance(expected, int | float) and not isinstance(actual, int | float):
         try:
             actual = float(actual)
@@ -179,59 +88,68 @@ def _compare(op: str, actual: Any, expected: Any) -> bool:
         return False
 
 
-def _ordered(op: str, actual: Any, expected: Any) -> bool:
-    if op == "=":
+def _ordered(op: Op, actual: Any, expected: Any) -> bool:
+    if op is Op.EQ:
         return bool(actual == expected)
-    if op == "!=":
+    if op is Op.NE:
         return bool(actual != expected)
-    if op == "<":
+    if op is Op.LT:
         return bool(actual < expected)
-    if op == "<=":
+    if op is Op.LE:
         return bool(actual <= expected)
-    if op == ">":
+    if op is Op.GT:
         return bool(actual > expected)
     return bool(actual >= expected)
 
 
-def holds(condition: Condition, record: Mapping[str, Any]) -> bool:
-    actual = record.get(condition.field)
-    op = condition.op
-    if op == "IS NULL":
+def _holds(c: Comparison, record: Mapping[str, Any], missing_tag_differs: bool) -> bool:
+    actual = record.get(name_of(c.field))
+    if c.op is Op.IS_NULL:
         return actual is None
-    if op == "IS NOT NULL":
+    if c.op is Op.IS_NOT_NULL:
         return actual is not None
     if actual is None:
-        # As in MLflow's registry search (whose client adds "tags.`mlflow.prompt.is_prompt`
-        # != 'true'" to every model search): an object without the tag is not equal to it.
-        return op in ("!=", "NOT IN") and condition.field.startswith("tags.")
-    if op in ("LIKE", "ILIKE"):
-        return _like(condition.value, str(actual), ignore_case=op == "ILIKE")
-    if op in ("IN", "NOT IN"):
-        inside = any(_compare("=", actual, v) for v in condition.value)
-        return inside if op == "IN" else not inside
-    return _compare(op, actual, condition.value)
+        # In MLflow's registry search (whose client adds "tags.`mlflow.prompt.is_prompt`
+        # != 'true'" to every model search) an object without the tag is not equal to it;
+        # elsewhere a missing field matches no comparison.
+        return missing_tag_differs and c.op in (Op.NE, Op.NOT_IN) and c.field.entity is Entity.TAG
+    if c.op in (Op.LIKE, Op.ILIKE):
+        return _like(str(c.value), str(actual), ignore_case=c.op is Op.ILIKE)
+    if c.op in (Op.IN, Op.NOT_IN):
+        values = c.value if isinstance(c.value, tuple) else ()
+        inside = any(_compare(Op.EQ, actual, v) for v in values)
+        return inside if c.op is Op.IN else not inside
+    return _compare(c.op, actual, c.value)
+
+
+def holds(
+    found: Filter | None, record: Mapping[str, Any], *, missing_tag_differs: bool = False
+) -> bool:
+    """Whether a record (its values by field name) passes the filter; with
+    ``missing_tag_differs`` a record without a tag passes ``tags.k != v``."""
+    if found is None:
+        return True
+    if isinstance(found, Comparison):
+        return _holds(found, record, missing_tag_differs)
+    if isinstance(found, And):
+        return all(holds(i, record, missing_tag_differs=missing_tag_differs) for i in found.items)
+    if isinstance(found, Or):
+        return any(holds(i, record, missing_tag_differs=missing_tag_differs) for i in found.items)
+    assert isinstance(found, Not)
+    return not holds(found.item, record, missing_tag_differs=missing_tag_differs)
 
 
 def select(
-    records: Sequence[Any],
-    conditions: Sequence[Condition],
-    fields: Callable[[Any], Mapping[str, Any]],
+    records: Sequence[T],
+    found: Filter | None,
+    fields: Callable[[T], Mapping[str, Any]],
     *,
-    allowed: Callable[[str], bool],
-) -> list[Any]:
-    """The records for which every condition holds; ``fields`` gives a record's values and
-    ``allowed`` says which fields the filter may name."""
-    for condition in conditions:
-        if not allowed(condition.field):
-            raise MlflowError(f"Invalid filter: unsupported field '{condition.field}'")
-    if not conditions:
+    missing_tag_differs: bool = False,
+) -> list[T]:
+    """The records that pass the filter; ``fields`` gives a record's values."""
+    if found is None:
         return list(records)
-    out = []
-    for record in records:
-        values = fields(record)
-        if all(holds(c, values) for c in conditions):
-            out.append(record)
-    return out
+    return [r for r in records if holds(found, fields(r), missing_tag_differs=missing_tag_differs)]
 
 
 def order_key(value: Any) -> tuple[int, Any]:
@@ -244,19 +162,27 @@ def order_key(value: Any) -> tuple[int, Any]:
 
 
 def order_by(clauses: Sequence[str], *, allowed: Collection[str]) -> list[tuple[str, bool]]:
-    """``["name DESC", ...]`` as (field, descending) pairs; fields must be in ``allowed``."""
+    """``["name DESC", ...]`` as (field, descending) pairs; fields must be in ``allowed``
+    (the field is read by the search parser's rules, so ``tags.`a b``` works)."""
+    kind = dialect(
+        [a for a in allowed if "." not in a],
+        entities=(Entity.TAG, Entity.PARAM, Entity.METRIC),
+    )
     out: list[tuple[str, bool]] = []
     for clause in clauses:
-        words = clause.split()
-        direction = words[1].upper() if len(words) == 2 else "ASC"
-        if not words or len(words) > 2 or direction not in ("ASC", "DESC"):
+        words = clause.rsplit(None, 1)
+        descending = len(words) == 2 and words[1].upper() == "DESC"
+        if len(words) < 2 or words[1].upper() not in ("ASC", "DESC"):
+            words = [clause.strip()]
+        term = parse_filter(f"{words[0]} IS NULL", kind) if words[0] else None
+        if not isinstance(term, Comparison):
             raise MlflowError(f"Invalid order_by clause '{clause}'")
-        field = _field(words[0])
+        field = name_of(term.field)
         if field not in allowed:
             raise MlflowError(
                 f"Invalid order_by clause '{clause}': order by one of {', '.join(sorted(allowed))}"
             )
-        out.append((field, direction == "DESC"))
+        out.append((field, descending))
     return out
 
 
@@ -273,3 +199,6 @@ def sort_by(
     for field, descending in reversed(orders):
         out.sort(key=partial(_sort_key, value, field), reverse=descending)
     return out
+
+
+__all__ = ["dialect", "equal_values", "holds", "order_by", "parse", "select", "sort_by"]

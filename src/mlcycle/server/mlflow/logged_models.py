@@ -15,8 +15,9 @@ from typing import Any
 
 from mlcycle.entities import LifecycleStage
 from mlcycle.errors import NotFoundError
+from mlcycle.search.filters import Entity
 from mlcycle.server.mlflow import filters, paging, uris, wire
-from mlcycle.server.mlflow.artifacts import _entries, _safe
+from mlcycle.server.mlflow.artifacts import _entries, safe_path
 from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.protocol import MlflowError, Params, key_values
 from mlcycle.server.mlflow.routing import Endpoints
@@ -40,6 +41,11 @@ _ATTRIBUTES = {
     "last_updated_timestamp",
 }
 _ORDER = {"name", "model_id", "creation_timestamp", "creation_time", "last_updated_timestamp"}
+_DIALECT = filters.dialect(
+    _ATTRIBUTES,
+    numeric={"creation_timestamp", "creation_time", "last_updated_timestamp"},
+    entities=(Entity.TAG, Entity.PARAM, Entity.METRIC),
+)
 
 
 def _path_for(ctx: MlflowContext, run_id: str, name: str, model_id: str) -> str:
@@ -148,7 +154,7 @@ def log_logged_model_params(ctx: MlflowContext, p: Params) -> None:
 @route("/logged-models/{model_id}/artifacts/directories", "GET")
 def list_logged_model_artifacts(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     model = get_model(ctx, p.req("model_id"))
-    folder = _safe(p.text("artifact_directory_path") or "")
+    folder = safe_path(p.text("artifact_directory_path") or "")
     base = f"{model.artifact_path}/{folder}".rstrip("/")
     if model.source_run_id is not None:
         files = ctx.tracking.list_artifacts(model.source_run_id, base)
@@ -188,6 +194,15 @@ def _fields(model: LoggedModel, datasets: list[Mapping[str, Any]]) -> dict[str, 
     return values
 
 
+def _on(metric: Mapping[str, Any], datasets: list[Mapping[str, Any]]) -> bool:
+    """Whether a metric was logged on one of ``datasets`` (a digest, when given, must match)."""
+    return any(
+        metric.get("dataset_name") == d.get("dataset_name")
+        and (not d.get("dataset_digest") or metric.get("dataset_digest") == d.get("dataset_digest"))
+        for d in datasets
+    )
+
+
 @route("/logged-models/search", "POST")
 def search_logged_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment_ids = [ctx.experiment_id(e) for e in p.strs("experiment_ids")]
@@ -196,11 +211,12 @@ def search_logged_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     )
     datasets = list(p.objects("datasets"))
     models = ctx.records.logged_models(experiment_ids)
+    if datasets:  # only the models with metrics on one of the datasets
+        models = [m for m in models if any(_on(metric, datasets) for metric in m.metrics)]
     found = filters.select(
         models,
-        filters.parse(p.text("filter")),
+        filters.parse(p.text("filter"), _DIALECT),
         lambda m: _fields(m, datasets),
-        allowed=lambda f: f in _ATTRIBUTES or f.split(".", 1)[0] in ("tags", "params", "metrics"),
     )
     orders = []
     for item in p.objects("order_by"):

@@ -20,14 +20,17 @@ Request parameters come from the JSON body (POST, PATCH, DELETE) or the query st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
+from mlcycle.bounds import INT64_MAX, INT64_MIN
 from mlcycle.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -99,12 +102,44 @@ def error_response(code: str, message: str) -> Response:
     return Response(body, status_code=STATUS.get(code, 500), media_type="application/json")
 
 
+#: mlcycle's messages of errors MLflow's clients (and their users' code) match on, in
+#: MLflow's words.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"no run with ID '(?P<id>[^']*)'"), "Run with id={id} not found"),
+    (
+        re.compile(r"run (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with name: {key} in run with id {id}",
+    ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' does not exist"),
+        "Registered Model with name={name} not found",
+    ),
+    (
+        re.compile(r"registered model '(?P<name>.*)' exists already"),
+        "Registered Model (name={name}) already exists.",
+    ),
+    (
+        re.compile(r"logged model (?P<id>\S+) has no tag '(?P<key>.*)'$"),
+        "No tag with key '{key}' found for logged model {id}",
+    ),
+)
+
+
+def mlflow_message(message: str) -> str:
+    """``message`` in MLflow's words where MLflow's clients match on them."""
+    for pattern, template in _MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            return template.format(**found.groupdict())
+    return message
+
+
 def answer_error(exc: Exception, what: str) -> Response:
     """The MLflow error answer for any exception a route raised."""
     if isinstance(exc, MlflowError):
         return error_response(exc.code, exc.message)
     if isinstance(exc, MlcycleError):
-        return error_response(error_code(exc), exc.message)
+        return error_response(error_code(exc), mlflow_message(exc.message))
     logger.exception("unexpected error in %s", what)
     return error_response(INTERNAL_ERROR, f"the server failed to answer {what}")
 
@@ -129,8 +164,20 @@ def _missing(name: str) -> MlflowError:
     )
 
 
+def shown(value: object) -> str:
+    """A value as MLflow's messages show it (JSON, keys sorted)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return repr(value)
+
+
 def _invalid(name: str, value: object, rule: str) -> MlflowError:
-    return MlflowError(f"Invalid value {value!r} for parameter '{name}' supplied: {rule}")
+    return MlflowError(
+        f"Invalid value {shown(value)} for parameter '{name}' supplied: {rule}. Hint: Value "
+        f"was of type '{type(value).__name__}'. See the API docs for more information about "
+        "request parameters."
+    )
 
 
 _SPECIAL = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf}
@@ -176,7 +223,7 @@ class Params:
             return default
         if not isinstance(value, str):
             raise _invalid(name, value, "a string is expected")
-        return value
+        return _no_nul(name, value)
 
     def req(self, name: str) -> str:
         """A required, non-empty string parameter."""
@@ -194,16 +241,19 @@ class Params:
             return default
         if isinstance(value, bool):
             raise _invalid(name, value, "an integer is expected")
+        number: int | None = None
         if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise _invalid(name, value, "an integer is expected")
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = int(value.strip())
+        if number is None:
+            raise _invalid(name, value, "an integer is expected")
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise _invalid(name, value, "a 64-bit integer is expected")
+        return number
 
     def double(self, name: str, *, required: bool = False) -> float | None:
         value = self._raw(name)
@@ -259,7 +309,7 @@ class Params:
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(names):
             return names[value - 1]
         if isinstance(value, str):
-            if value.isdigit() and 1 <= int(value) <= len(names):
+            if value.isascii() and value.isdigit() and 1 <= int(value) <= len(names):
                 return names[int(value) - 1]
             if value.upper() in names:
                 return value.upper()
@@ -283,6 +333,13 @@ def to_float(name: str, value: object) -> float:
     raise _invalid(name, value, "a number is expected")
 
 
+def _no_nul(name: str, value: str) -> str:
+    """Refuse NUL characters, which PostgreSQL cannot store (MLflow 3.18's rule)."""
+    if "\x00" in value:
+        raise MlflowError(f"'{name}' cannot contain NUL (0x00) characters")
+    return value
+
+
 def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]:
     """``[{"key": k, "value": v}, ...]`` (tags, params) as a dict; a missing value is ""."""
     out: dict[str, str] = {}
@@ -293,7 +350,7 @@ def key_values(items: Sequence[Mapping[str, Any]], field: str) -> dict[str, str]
             raise MlflowError(f"every item of '{field}' needs a string 'key'")
         if not isinstance(value, str):
             value = str(value)
-        out[key] = value
+        out[_no_nul(f"{field}.key", key)] = _no_nul(f"{field}.value", value)
     return out
 
 

@@ -9,6 +9,7 @@ given, logged model, run link, stage) are kept beside it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,8 @@ _MODEL_ATTRIBUTES = {
 }
 _VERSION_ORDER = {"name", "version_number", "creation_timestamp", "last_updated_timestamp"}
 _VERSION_FIELDS = {"name", "version_number", "run_id", "source_path", "current_stage", "model_id"}
+_MODEL_DIALECT = filters.dialect({"name"})
+_VERSION_DIALECT = filters.dialect(_VERSION_FIELDS, numeric={"version_number"})
 
 
 def _stage(value: str) -> str:
@@ -127,9 +130,9 @@ def search_registered_models(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     models = ctx.registry.list_models()
     found = filters.select(
         models,
-        filters.parse(p.text("filter")),
+        filters.parse(p.text("filter"), _MODEL_DIALECT),
         lambda m: {"name": m.name, **{f"tags.{k}": v for k, v in m.tags.items()}},
-        allowed=lambda f: f == "name" or f.startswith("tags."),
+        missing_tag_differs=True,
     )
     orders = filters.order_by(p.strs("order_by"), allowed=_MODEL_ORDER)
     found = filters.sort_by(found, lambda m, f: getattr(m, _MODEL_ATTRIBUTES.get(f, f)), orders)
@@ -202,7 +205,7 @@ def _resolve(
         return ModelSource(run_id or "", ""), model_id
     if source.startswith("models:/"):
         name, _, version = source[len("models:/") :].strip("/").partition("/")
-        if version.isdigit():
+        if version.isascii() and version.isdigit():
             copied = ctx.registry.get_version(name, int(version))
             return copied.source, ctx.records.version_extras(name).get(
                 copied.version, VersionExtras(source="")
@@ -245,7 +248,10 @@ def create_model_version(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     run_id = p.text("run_id") or None
     source, model_id = _resolve(ctx, given, run_id, p.text("model_id") or None)
     if run_id and source.run_id and run_id != source.run_id:
-        raise MlflowError(f"run_id {run_id} does not match the source's run {source.run_id}")
+        raise MlflowError(
+            f"Invalid model version source: {given!r}. The run_id request parameter must "
+            "identify the resource that contains the source."
+        )
     mlmodel = _read_mlmodel(ctx, source, model_id)
     signature = mlmodel.get("signature")
     version = ctx.registry.add_version(
@@ -260,7 +266,26 @@ def create_model_version(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         source=given, model_id=model_id, run_link=p.text("run_link") or None, stage="None"
     )
     ctx.records.set_version_extras(name, version.version, extras)
+    if model_id:
+        _record_version(ctx, model_id, name, version.version)
     return {"model_version": wire.model_version(version, extras)}
+
+
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+
+
+def _record_version(ctx: MlflowContext, model_id: str, name: str, number: int) -> None:
+    """List the version in its logged model's ``mlflow.modelVersions`` tag, as MLflow does."""
+    model = logged_models.get_model(ctx, model_id, allow_deleted=True)
+    try:
+        listed = json.loads(model.tags.get(MODEL_VERSIONS_TAG, "[]"))
+    except json.JSONDecodeError:
+        listed = []
+    if not isinstance(listed, list):
+        listed = []
+    listed.append({"name": name, "version": number})
+    tags = {MODEL_VERSIONS_TAG: json.dumps(listed)}  # MLflow's spacing, which clients compare
+    ctx.records.update_logged_model(model_id, updated_at=ctx.tracking.clock(), tags=tags)
 
 
 @route("/model-versions/get", "GET")
@@ -340,9 +365,9 @@ def search_model_versions(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         name="max_results",
         limit=MAX_VERSIONS,
     )
-    conditions = filters.parse(p.text("filter"))
-    names = [c.value for c in conditions if c.field == "name" and c.op == "="]
-    models = [names[0]] if names else [m.name for m in ctx.registry.list_models()]
+    conditions = filters.parse(p.text("filter"), _VERSION_DIALECT)
+    names = filters.equal_values(conditions, "name")
+    models = [str(names[0])] if names else [m.name for m in ctx.registry.list_models()]
     rows: list[tuple[ModelVersion, VersionExtras | None]] = []
     for name in models:
         try:
@@ -354,10 +379,12 @@ def search_model_versions(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         rows,
         conditions,
         lambda row: _version_fields(*row),
-        allowed=lambda f: f in _VERSION_FIELDS or f.startswith("tags."),
+        missing_tag_differs=True,
     )
     found.sort(key=lambda row: (row[0].name, -row[0].version))
     orders = filters.order_by(p.strs("order_by"), allowed=_VERSION_ORDER)
+    if not orders:  # MLflow's default: the most recently updated first
+        found.sort(key=lambda row: row[0].updated_at, reverse=True)
     found = filters.sort_by(found, lambda row, f: _version_fields(*row)[f], orders)
     chosen, token = paging.page(found, p.text("page_token"), size)
     body: dict[str, Any] = {"model_versions": [wire.model_version(v, x) for v, x in chosen]}

@@ -8,7 +8,7 @@ a path under those prefixes that matches no endpoint gets MLflow's ENDPOINT_NOT_
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ async def _no_endpoint(request: Request) -> Response:
     )
 
 
-def build_router(*groups: Endpoints, extra: APIRouter | None = None) -> APIRouter:
+def build_router(*groups: Endpoints, extra: Sequence[APIRouter] = ()) -> APIRouter:
     """Every endpoint of ``groups`` under both prefixes, then ``extra``'s routes, then the
     catch-all that answers ENDPOINT_NOT_FOUND."""
     router = APIRouter()
@@ -111,8 +111,8 @@ def build_router(*groups: Endpoints, extra: APIRouter | None = None) -> APIRoute
                     methods=[endpoint.method],
                     include_in_schema=False,
                 )
-    if extra is not None:
-        router.include_router(extra)
+    for other in extra:
+        router.include_router(other)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     for prefix in (*PREFIXES, "/api/2.0/mlflow-artifacts", "/api/3.0/mlflow"):
         router.add_api_route(

@@ -8,13 +8,16 @@ description. Metrics that name a logged model (``model_id``) are also kept with 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 
+from mlcycle.bounds import check_int64
 from mlcycle.entities import MetricBatch, Run, RunStatus
+from mlcycle.errors import NotFoundError
 from mlcycle.server.mlflow import wire
 from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.protocol import MlflowError, Params, key_values, to_float
@@ -43,6 +46,14 @@ def full_run(ctx: MlflowContext, run: Run) -> dict[str, Any]:
     return wire.run(run, latest, datasets, models)
 
 
+def _exists(ctx: MlflowContext, run_id: str) -> bool:
+    try:
+        ctx.tracking.get_run(run_id)
+    except NotFoundError:
+        return False
+    return True
+
+
 @route("/runs/create", "POST")
 def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment_id = ctx.experiment_id(p.text("experiment_id") or "0")
@@ -52,11 +63,14 @@ def create_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     user = p.text("user_id")
     if user and wire.USER not in tags:
         tags[wire.USER] = user
+    parent = tags.get(wire.PARENT) or None
+    if parent is not None and not _exists(ctx, parent):
+        parent = None  # MLflow takes any value for the tag; only a real run is a parent
     run = ctx.tracking.create_run(
         experiment_id,
         name=name,
         tags=tags,
-        parent_id=tags.get(wire.PARENT) or None,
+        parent_id=parent,
         description=tags.get(wire.NOTE) or None,
         start_time=p.integer("start_time"),
     )
@@ -72,27 +86,30 @@ def get_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
 def update_run(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     run_id = run_id_of(p)
     run = ctx.tracking.get_run(run_id)
-    name = p.text("run_name")
-    if name:
-        ctx.tracking.update_run(run_id, name=name)
-    status = p.enum("status", STATUSES)
-    if status is not None:
-        new = RunStatus(status)
-        if new.is_terminal:
-            if not run.status.is_terminal:
-                ctx.tracking.end_run(run_id, new)
-            end_time = p.integer("end_time")
-            if end_time is not None or run.status.is_terminal:
-                # MLflow records the end time its client sends; mlcycle's end_run stamps
-                # its own clock, so the client's time is written over it.
-                ctx.tracking.store.runs.update(
-                    run_id, status=new, end_time=end_time or run.end_time or run.start_time
-                )
-        elif run.status is not new:
-            # An MLflow client resuming a run (start_run(run_id=...)) sets it RUNNING again;
-            # mlcycle takes params and metrics again from then on.
-            ctx.tracking.store.runs.update(run_id, status=new, end_time=None)
+    name, status = p.text("run_name"), p.enum("status", STATUSES)
+    end_time = p.integer("end_time")  # every field read (and checked) before any write
+    with ctx.tracking.transaction():
+        if name:
+            ctx.tracking.update_run(run_id, name=name)
+        if status is not None:
+            _set_status(ctx, run, RunStatus(status), end_time)
     return {"run_info": wire.run_info(ctx.tracking.get_run(run_id))}
+
+
+def _set_status(ctx: MlflowContext, run: Run, new: RunStatus, end_time: int | None) -> None:
+    if new.is_terminal:
+        if not run.status.is_terminal:
+            ctx.tracking.end_run(run.id, new)
+        if end_time is not None or run.status.is_terminal:
+            # MLflow records the end time its client sends; mlcycle's end_run stamps
+            # its own clock, so the client's time is written over it.
+            ctx.tracking.store.runs.update(
+                run.id, status=new, end_time=end_time or run.end_time or run.start_time
+            )
+    elif run.status is not new:
+        # An MLflow client resuming a run (start_run(run_id=...)) sets it RUNNING again;
+        # mlcycle takes params and metrics again from then on.
+        ctx.tracking.store.runs.update(run.id, status=new, end_time=None)
 
 
 @route("/runs/delete", "POST")
@@ -107,15 +124,16 @@ def restore_run(ctx: MlflowContext, p: Params) -> None:
 
 def _number(item: Mapping[str, Any], name: str, index: int) -> int:
     value = item.get(name, 0)
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+        number = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    if number is not None:
+        return check_int64(number, field=f"metrics[{index}].{name}")
     raise MlflowError(f"Invalid value {value!r} for parameter 'metrics[{index}].{name}'")
 
 
@@ -143,6 +161,7 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
                     "timestamp": timestamp,
                     "step": step,
                     "run_id": run_id,
+                    "model_id": str(model_id),
                     "dataset_name": item.get("dataset_name"),
                     "dataset_digest": item.get("dataset_digest"),
                 }
@@ -163,7 +182,8 @@ def write_metrics(ctx: MlflowContext, run_id: str, items: Sequence[Mapping[str, 
         for key, (steps, times, values) in by_key.items()
     ]
     if batches:
-        ctx.tracking.log_metrics(run_id, batches)
+        # MLflow takes metrics on a finished run (only a deleted run refuses them)
+        ctx.tracking.log_metrics(run_id, batches, allow_ended=True)
     for model_id, metrics in linked.items():
         now = ctx.tracking.clock()
         ctx.records.update_logged_model(model_id, updated_at=now, metrics=metrics)
@@ -196,7 +216,9 @@ def log_metric(ctx: MlflowContext, p: Params) -> None:
 
 @route("/runs/log-parameter", "POST")
 def log_param(ctx: MlflowContext, p: Params) -> None:
-    ctx.tracking.log_params(run_id_of(p), {p.req("key"): p.text("value", default="") or ""})
+    ctx.tracking.log_params(
+        run_id_of(p), {p.req("key"): p.text("value", default="") or ""}, allow_ended=True
+    )
 
 
 def set_tags(ctx: MlflowContext, run_id: str, tags: dict[str, str]) -> None:
@@ -243,14 +265,16 @@ def log_batch(ctx: MlflowContext, p: Params) -> None:
     _check_limit(
         "metrics, params, and tags", len(metrics) + len(params) + len(tags), MAX_ENTITIES_PER_BATCH
     )
-    if params:
-        ctx.tracking.log_params(run_id, key_values(params, "params"))
-    if tags:
-        set_tags(ctx, run_id, key_values(tags, "tags"))
-    if metrics:
-        write_metrics(ctx, run_id, metrics)
-    if not (params or tags or metrics):
-        ctx.tracking.get_run(run_id)
+    param_values, tag_values = key_values(params, "params"), key_values(tags, "tags")
+    with ctx.tracking.transaction():  # all or nothing: a refused item leaves nothing behind
+        if params:
+            ctx.tracking.log_params(run_id, param_values, allow_ended=True)
+        if tags:
+            set_tags(ctx, run_id, tag_values)
+        if metrics:
+            write_metrics(ctx, run_id, metrics)
+        if not (params or tags or metrics):
+            ctx.tracking.get_run(run_id)
 
 
 def _dataset(item: Mapping[str, Any], index: int) -> RunDataset:

@@ -527,7 +527,7 @@ class SqlDatasets:
                 )
             if stage == LifecycleStage.DELETED.value:
                 raise InvalidInputError(
-                    f"dataset version {run_input.name}:{run_input.version} is deleted",
+                    f"dataset version {run_input.name}@{run_input.version} is deleted",
                     field="dataset",
                 )
             stmt = self._make_insert(RUN_INPUTS).values(

@@ -77,9 +77,15 @@ class SqlMetrics:
         self._upsert: Any = None
 
     def write(
-        self, run_id: str, batches: Sequence[MetricBatch], batch_id: str | None = None
+        self,
+        run_id: str,
+        batches: Sequence[MetricBatch],
+        batch_id: str | None = None,
+        *,
+        allow_ended: bool = False,
     ) -> bool:
-        """Store every batch in one transaction (all of them or none).
+        """Store every batch in one transaction (all of them or none); a finished run takes
+        none unless ``allow_ended``, a deleted run never.
 
         With ``batch_id``, a batch stored before under the same ID is not stored again.
         Returns False when it was such a duplicate, True otherwise.
@@ -105,7 +111,8 @@ class SqlMetrics:
         with self._db.write() as conn:
             if batch_id is not None and self._seen(conn, batch_id):
                 return False
-            require_writable(conn, run_id)  # locks the run first (see lock_run)
+            # locks the run first (see lock_run)
+            require_writable(conn, run_id, allow_ended=allow_ended)
             if batch_id is not None and not self._claim(conn, run_id, batch_id, chunks):
                 return False  # another server process stored it meanwhile
             conn.execute(insert(METRIC_CHUNKS), chunks)

@@ -175,7 +175,7 @@ class SqlMlflow:
         else:
             query = query.where(L.experiment_id.in_(list(experiment_ids)))
         with self._db.read() as conn:
-            rows = conn.execute(query.order_by(L.created_at.desc(), L.id)).all()
+            rows = conn.execute(query.order_by(L.created_at.desc(), L.id.desc())).all()
         return [_model(r) for r in rows]
 
     def update_logged_model(

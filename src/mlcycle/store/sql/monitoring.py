@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, delete, insert, or_, select, update
@@ -38,6 +39,7 @@ from mlcycle.store.sql.schema_monitoring import (
     MONITORS,
     RETRAIN_RUNS,
 )
+from mlcycle.store.sql.secrets import SecretBox
 
 M = MONITORS.c
 R = MONITOR_RESULTS.c
@@ -170,8 +172,31 @@ def _retrain(r: Row[Any], monitor: str) -> RetrainRun:
 class SqlMonitoring:
     """The monitoring repository over SQLite or PostgreSQL."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, secrets: SecretBox | None = None) -> None:
         self._db = db
+        self._secrets = secrets or SecretBox()
+
+    def _rule(self, r: Row[Any], monitor: str) -> AlertRule:
+        return replace(_rule(r, monitor), secret=self._secrets.open(r.secret))
+
+    def reseal_secrets(self) -> int:
+        """Re-encrypt every stored webhook secret under the current key (after a key
+        rotation, or to encrypt secrets stored before encryption). Returns how many."""
+        count = 0
+        with self._db.write() as conn:
+            rows = conn.execute(
+                select(ALERT_RULES.c.id, ALERT_RULES.c.secret).where(
+                    ALERT_RULES.c.secret.is_not(None)
+                )
+            ).all()
+            for rule_id, stored in rows:
+                sealed = self._secrets.seal(self._secrets.open(stored))
+                if sealed != stored:
+                    conn.execute(
+                        update(ALERT_RULES).where(ALERT_RULES.c.id == rule_id).values(secret=sealed)
+                    )
+                    count += 1
+        return count
 
     # -- monitors ---------------------------------------------------------------------------
 
@@ -317,7 +342,7 @@ class SqlMonitoring:
                         tolerance=rule.tolerance,
                         cooldown_ms=rule.cooldown_ms,
                         webhook_url=rule.webhook_url,
-                        secret=rule.secret,
+                        secret=self._secrets.seal(rule.secret),
                         created_at=rule.created_at,
                         active_since=rule.active_since,
                         last_fired_at=rule.last_fired_at,
@@ -337,7 +362,7 @@ class SqlMonitoring:
                 .where(AR.monitor_id == monitor_id)
                 .order_by(AR.created_at, AR.name)
             ).all()
-        return [_rule(r, monitor) for r in rows]
+        return [self._rule(r, monitor) for r in rows]
 
     def delete_rule(self, monitor: str, name: str) -> None:
         with self._db.write() as conn:

@@ -200,6 +200,13 @@ class SqlRegistry:
             conn.execute(delete(REGISTERED_MODEL_TAGS).where(MT.model_id == model_id))
             conn.execute(delete(REGISTERED_MODELS).where(M.id == model_id))
 
+    def model_identities(self) -> dict[str, str]:
+        """Every registered model's ID (its identity, which a rename keeps) by its name."""
+        with self._db.read() as conn:
+            return {
+                str(name): str(model_id) for name, model_id in conn.execute(select(M.name, M.id))
+            }
+
     def _model_id(self, conn: Connection, name: str, *, lock: bool = False) -> str:
         query = select(M.id).where(M.name == name)
         if lock and self._db.dialect == "postgresql":

@@ -68,19 +68,31 @@ def lock_run(conn: Connection, run_id: str) -> str | None:
     the end anyway, and taking it after the children's foreign-key share locks would let two
     writers of one run deadlock, each waiting to upgrade its share lock.
     """
-    query = select(RunRow.status).where(RunRow.id == run_id)
+    found = _lock(conn, run_id)
+    return None if found is None else found[0]
+
+
+def _lock(conn: Connection, run_id: str) -> tuple[str, str] | None:
+    query = select(RunRow.status, RunRow.lifecycle_stage).where(RunRow.id == run_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    status: str | None = conn.scalar(query)
-    return status
+    row = conn.execute(query).first()
+    return None if row is None else (row[0], row[1])
 
 
-def require_writable(conn: Connection, run_id: str) -> None:
-    """Raise unless the run exists and is not over (params and metrics are then frozen)."""
-    status = lock_run(conn, run_id)
-    if status is None:
+def require_writable(conn: Connection, run_id: str, *, allow_ended: bool = False) -> None:
+    """Raise unless the run exists, is not deleted and, unless ``allow_ended``, is not over
+    (params and metrics of a finished run are then frozen)."""
+    found = _lock(conn, run_id)
+    if found is None:
         raise not_found(run_id)
-    if RunStatus(status).is_terminal:
+    status, stage = found
+    if stage == LifecycleStage.DELETED.value:
+        raise InvalidInputError(
+            f"The run {run_id} must be in the 'active' state. Current state is deleted.",
+            field="run_id",
+        )
+    if not allow_ended and RunStatus(status).is_terminal:
         raise InvalidInputError(
             f"run {run_id} is {status}: params and metrics cannot be logged to a finished run",
             field="run_id",
@@ -170,10 +182,13 @@ class SqlRuns:
             if conn.execute(update(RUNS).where(RunRow.id == run_id).values(values)).rowcount == 0:
                 raise not_found(run_id)
 
-    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
-        """Store params; a key logged before with another value raises ConflictError."""
+    def log_params(
+        self, run_id: str, params: Mapping[str, str], *, allow_ended: bool = False
+    ) -> None:
+        """Store params; a key logged before with another value raises ConflictError.
+        A finished run takes none unless ``allow_ended``; a deleted run never."""
         with self._db.write() as conn:
-            require_writable(conn, run_id)
+            require_writable(conn, run_id, allow_ended=allow_ended)
             rows = conn.execute(
                 select(ParamRow.key, ParamRow.value).where(
                     ParamRow.run_id == run_id, ParamRow.key.in_(list(params))
@@ -199,8 +214,7 @@ class SqlRuns:
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         with self._db.write() as conn:
-            if lock_run(conn, run_id) is None:
-                raise not_found(run_id)
+            require_writable(conn, run_id, allow_ended=True)  # not on a deleted run
             conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key.in_(list(tags))))
             conn.execute(
                 insert(TAGS),
@@ -210,8 +224,7 @@ class SqlRuns:
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._db.write() as conn:
-            if lock_run(conn, run_id) is None:
-                raise not_found(run_id)
+            require_writable(conn, run_id, allow_ended=True)  # not on a deleted run
             result = conn.execute(delete(TagRow).where(TagRow.run_id == run_id, TagRow.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"run {run_id} has no tag {key!r}", field="key")

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from mlcycle.bounds import MAX_IDS, check_count
 from mlcycle.entities import LifecycleStage, RunPage
 from mlcycle.errors import InvalidInputError
 from mlcycle.search import And, Attribute, Comparison, Entity, Field, Filter, Not, Op, Or, OrderBy
@@ -206,6 +207,7 @@ def search_runs(
             f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}",
             field="max_results",
         )
+    check_count(len(experiment_ids), MAX_IDS, field="experiment_ids", what="experiment IDs")
     compiler = _Compiler()
     where: list[ColumnElement[bool]] = [
         RUNS.c.experiment_id.in_(list(experiment_ids)),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -10,6 +11,7 @@ from sqlalchemy.engine import make_url
 from mlcycle.entities import LifecycleStage, RunPage
 from mlcycle.errors import StoreError
 from mlcycle.search import Filter, OrderBy
+from mlcycle.settings import Settings
 from mlcycle.store.sql.artifacts import SqlArtifactIndex
 from mlcycle.store.sql.datasets import SqlDatasets
 from mlcycle.store.sql.deployments import SqlDeployments
@@ -22,6 +24,7 @@ from mlcycle.store.sql.monitoring import SqlMonitoring
 from mlcycle.store.sql.registry import SqlRegistry
 from mlcycle.store.sql.runs import SqlRuns
 from mlcycle.store.sql.search import search_runs
+from mlcycle.store.sql.secrets import SecretBox
 
 
 class SqlStore:
@@ -30,7 +33,7 @@ class SqlStore:
     Build it with :func:`open_store`, which also creates the schema of a new, empty store.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, secrets: SecretBox | None = None) -> None:
         self.db = db
         self.experiments = SqlExperiments(db)
         self.runs = SqlRuns(db)
@@ -40,7 +43,7 @@ class SqlStore:
         self.registry = SqlRegistry(db)
         self.governance = SqlGovernance(db)
         self.deployments = SqlDeployments(db)
-        self.monitoring = SqlMonitoring(db)
+        self.monitoring = SqlMonitoring(db, secrets)
 
     def search_runs(
         self,
@@ -55,12 +58,26 @@ class SqlStore:
             self.db, experiment_ids, filter, order_by, max_results, page_token, stages
         )
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every write of the block one transaction: all of them are stored, or none.
+
+        >>> with store.transaction():  # doctest: +SKIP
+        ...     store.runs.log_params(run_id, {"lr": "0.1"})
+        ...     store.runs.set_tags(run_id, {"team": "a"})
+        """
+        with self.db.write():
+            yield
+
     def close(self) -> None:
         self.db.dispose()
 
 
-def open_store(url: str, *, migrate: bool = True) -> SqlStore:
+def open_store(url: str, *, migrate: bool = True, secrets: SecretBox | None = None) -> SqlStore:
     """Connect to the store at ``url``; create and migrate it when it is new and empty.
+
+    ``secrets`` encrypts secrets at rest (webhook signing secrets; see
+    :func:`secret_box`); without it they are stored as given.
 
     A SQLite file's folder is created when missing.
     """
@@ -76,4 +93,9 @@ def open_store(url: str, *, migrate: bool = True) -> SqlStore:
     db = Database(make_engine(url))
     if migrate:
         ensure_schema(db)
-    return SqlStore(db)
+    return SqlStore(db, secrets)
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The secret box of ``settings``' ``MLCYCLE_SECRET_KEY`` (and older keys)."""
+    return SecretBox(settings.secret_key, settings.old_secret_keys)

@@ -80,7 +80,8 @@ async def login(request: Request, ui: Services) -> Response:
         )
     header = "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()
     try:
-        user = await run_in_threadpool(ui.governance.authenticator.authenticate, header)
+        address = request.client.host if request.client else None  # failed logins back off
+        user = await run_in_threadpool(ui.governance.authenticator.authenticate, header, address)
         token = await run_in_threadpool(
             lambda: ui.governance.users.create_token(
                 user.name, expires=f"{SESSION_HOURS}h", name="web session"
