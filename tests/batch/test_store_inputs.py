@@ -63,7 +63,7 @@ def test_registered_model_on_a_registered_dataset(
     meta = pq.read_schema(out).metadata
     assert meta[b"mlcycle.model_name"] == b"churn"
     assert meta[b"mlcycle.model_version"] == b"1"
-    assert meta[b"mlcycle.input"] == b"dataset customers:2"
+    assert meta[b"mlcycle.input"] == b"dataset customers@2"
 
     latest = mlcycle.batch.predict("models:/churn/latest", "customers", out, client=sclient)
     assert latest.rows == len(customers)  # NAME is the dataset's latest version
