@@ -276,11 +276,11 @@ def prediction_log(
     ...     "churn", since=datetime.now(UTC) - timedelta(hours=1))  # doctest: +SKIP
     """
     # Deferred: the reader loads NumPy, pandas and pyarrow, which `import mlcycle` skips.
-    from mlcycle.deployments.prediction_logs import deployment_dir, read_prediction_log
+    from mlcycle.deployments.prediction_logs import has_prediction_log, read_prediction_log
 
     active = client or get_client()
     settings = active.settings
-    if isinstance(name, str) and name and not deployment_dir(settings.artifact_uri, name).exists():
+    if isinstance(name, str) and name and not has_prediction_log(settings.artifact_uri, name):
         names = [d.name for d in _service(active).list(include_deleted=True)]
         if name not in names:
             raise NotFoundError(

@@ -122,6 +122,12 @@ def deployment_prefix(deployment: str) -> str:
     return f"{LOG_DIR}/deployment={quote(deployment, safe='')}"
 
 
+def has_prediction_log(artifact_root: LogRoot, deployment: str) -> bool:
+    """Whether anything was ever logged for ``deployment`` under ``artifact_root``."""
+    keys = log_store(artifact_root).iter_keys(deployment_prefix(deployment))
+    return next(iter(keys), None) is not None
+
+
 def deployment_dir(artifact_root: str | os.PathLike[str], deployment: str) -> Path:
     """The local folder holding a deployment's prediction log (a local root only)."""
     root = os.fspath(artifact_root)
