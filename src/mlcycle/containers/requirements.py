@@ -27,11 +27,10 @@ import mlcycle
 from mlcycle.errors import InvalidInputError
 
 #: mlcycle's dependencies the serving entry point never imports (plots, sweeps, the
-#: PostgreSQL driver, the tracking server, the CLI, password hashing, migrations).
+#: PostgreSQL driver, the tracking server, the CLI, migrations).
 NOT_SERVED = frozenset(
     {
         "alembic",
-        "argon2-cffi",
         "fastapi",
         "matplotlib",
         "optuna",
