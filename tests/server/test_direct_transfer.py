@@ -51,7 +51,7 @@ def test_large_files_go_straight_to_the_bucket_and_back(
     client = mlcycle.Client(server.url)
     with client.start_run(experiment="direct", capture_environment=False) as run:
         run.log_artifact(tmp_path / "weights.bin")
-    backend = client.backend
+    backend = client.tracking
     assert isinstance(backend, RemoteBackend)
     assert backend.direct is True
     [info] = [a for a in client.list_artifacts(run.id) if a.path == "weights.bin"]
@@ -97,7 +97,7 @@ def test_a_local_artifact_folder_keeps_the_proxy(tmp_path: Path) -> None:
         client = mlcycle.Client(server.url)
         with client.start_run(experiment="proxy", capture_environment=False) as run:
             run.log_artifact(tmp_path / "big.bin")
-        backend = client.backend
+        backend = client.tracking
         assert isinstance(backend, RemoteBackend)
         assert backend.direct is False  # asked once, told 409, proxied since
         copy = client.download_artifacts(run.id, "big.bin", tmp_path / "out")

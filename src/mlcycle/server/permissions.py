@@ -245,6 +245,14 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("GET", "/monitors/{name}/report"): READ,
     ("GET", "/alerts"): READ,
     ("POST", "/alerts/{alert_id}/ack"): WRITE,
+    # MLflow's UI endpoints outside its REST prefixes: reads (GraphQL has no mutation but
+    # MLflow's test one), at the global read level since the run is in the query string
+    ("GET", "/graphql"): READ,
+    ("POST", "/graphql"): READ,
+    ("GET", "/ajax-api/graphql"): READ,
+    ("POST", "/ajax-api/graphql"): READ,
+    ("GET", "/get-artifact"): READ,
+    ("GET", "/model-versions/get-artifact"): READ,
 }
 
 #: Path prefixes of the MLflow-compatible API, covered by :func:`mlflow_requirement`.
