@@ -14,10 +14,11 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,21 @@ class SuiteRun:
         )
         log(f"wrote {path}")
         return not self.errors
+
+
+def run_benches(
+    suite_name: str,
+    benches: Mapping[str, Callable[[Any], Result]],
+    sizes: Any,
+    *,
+    quick: bool,
+    out_dir: Path,
+    only: set[str] | None,
+) -> bool:
+    """Run ``benches`` (name -> bench taking ``sizes``), the ones in ``only`` when given;
+    print each result and the summary; write ``<suite_name>.json``. False on a failure."""
+    suite = SuiteRun(suite_name, quick=quick)
+    for name, bench in benches.items():
+        if only is None or name in only:
+            suite.record(name, partial(bench, sizes))
+    return suite.finish(out_dir)

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 import mlcycle
 import mlcycle.batch
-from benchmarks._common import Result, SuiteRun, Timing, fmt, log, repeat, temp_dir
+from benchmarks._common import Result, Timing, fmt, log, repeat, run_benches, temp_dir
 
 SUITE = "batch"
 BENCHMARKS = ("predict_1m", "predict_1m_labels")
@@ -281,8 +281,4 @@ _BENCHES: dict[str, Callable[[Sizes], Result]] = {
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``batch.json``."""
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)

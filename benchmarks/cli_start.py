@@ -15,10 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-from benchmarks._common import Result, SuiteRun, Timing, fmt, log, temp_dir
+from benchmarks._common import Result, Timing, fmt, log, run_benches, temp_dir
 
 SUITE = "cli"
 BENCHMARKS = ("help_imports", "help_wall", "runs_list_wall")
@@ -169,8 +168,4 @@ _BENCHES: dict[str, Callable[[Sizes], Result]] = {
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``cli.json``."""
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)

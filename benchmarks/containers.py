@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import mlcycle
-from benchmarks._common import Result, SuiteRun, log, perf_counter, repeat, temp_dir
+from benchmarks._common import Result, log, perf_counter, repeat, run_benches, temp_dir
 from mlcycle.containers import build_context
 from mlcycle.entities.registry import ModelVersion
 
@@ -133,8 +132,4 @@ _BENCHES: dict[str, Callable[[Sizes], Result]] = {"context": bench_context}
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``containers.json``."""
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)

@@ -22,7 +22,6 @@ import statistics
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import httpx
@@ -32,7 +31,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert
 
 import mlcycle
-from benchmarks._common import Result, SuiteRun, fmt, log, perf_counter, temp_dir
+from benchmarks._common import Result, fmt, log, perf_counter, run_benches, temp_dir
 from benchmarks.server import Server
 from mlcycle.backends.local import LocalBackend
 from mlcycle.entities.models import ModelSource
@@ -237,8 +236,4 @@ _BENCHES: dict[str, Callable[[Sizes], Result]] = {
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``platform.json``."""
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)

@@ -26,13 +26,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks._common import Result, SuiteRun, fmt, log, temp_dir
+from benchmarks._common import Result, fmt, log, run_benches, temp_dir
 
 SUITE = "scale"
 BENCHMARKS = ("s3_transfer", "batch_executors", "sweep_ray")
@@ -288,8 +287,4 @@ _BENCHES = {
 def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     """Run the suite; print each result and a summary table; write ``scale.json``."""
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)

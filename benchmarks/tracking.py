@@ -35,7 +35,6 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,11 +46,11 @@ import orjson
 import mlcycle
 from benchmarks._common import (
     Result,
-    SuiteRun,
     fmt,
     log,
     perf_counter,
     repeat,
+    run_benches,
     sqlite_bytes,
     temp_dir,
 )
@@ -1176,8 +1175,4 @@ def run(*, quick: bool, out_dir: Path, only: set[str] | None = None) -> bool:
     Returns False when a benchmark raised (its traceback is printed and recorded).
     """
     sizes = QUICK if quick else DEFAULT
-    suite = SuiteRun(SUITE, quick=quick)
-    for name, bench in _BENCHES.items():
-        if only is None or name in only:
-            suite.record(name, partial(bench, sizes))
-    return suite.finish(out_dir)
+    return run_benches(SUITE, _BENCHES, sizes, quick=quick, out_dir=out_dir, only=only)
