@@ -32,6 +32,7 @@ from mlcycle.server.routes import (
     metrics,
     monitoring,
     ops,
+    prediction_logs,
     registry,
     runs,
 )
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         governance,
         registry,
         deployments,
+        prediction_logs,
         monitoring,
         datasets,
     ):
