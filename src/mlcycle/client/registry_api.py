@@ -213,7 +213,10 @@ def promote(
         tolerance=tolerance,
         force=force,
         reason=reason,
-        load_model=load_version,
+        # Only a gate given here loads the model (a LatencyGate, say); the default gates
+        # score through the registry's own hooks, so no loader is sent where none is used
+        # (a server refuses loaders: it loads models itself).
+        load_model=load_version if gates else None,
     )
 
 
