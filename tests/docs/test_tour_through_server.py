@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import mlcycle
-
 from mlcycle.store.sql.store import open_store
 from tests.docs.test_code_blocks import ROOT, _env
 from tests.server.live import ServerProcess, empty_store
