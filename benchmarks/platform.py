@@ -146,10 +146,8 @@ def bench_versions_page(sizes: Sizes) -> Result:
         fill = mlcycle.Client(f"sqlite:///{server.db}", str(server.store_dir / "artifacts"))
         with fill.start_run("bench", capture_environment=False) as run:
             source = ModelSource(run_id=run.id, artifact_path="model")
-        backend = fill.backend
-        assert isinstance(backend, LocalBackend)
         for _ in range(sizes.versions):
-            backend.registry_service.add_version("bench", source, flavor="sklearn")
+            fill.registry.add_version("bench", source, flavor="sklearn")
         fill.close()
         server.start()
         try:
