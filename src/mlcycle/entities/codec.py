@@ -135,9 +135,19 @@ def _entity_encoder(cls: type) -> Encoder:
     return made
 
 
-def _hints(cls: type) -> list[tuple[str, Any]]:
+def encoded_fields(cls: type) -> list[tuple[str, Any]]:
+    """The fields :func:`to_json` writes for the dataclass ``cls`` (every field but those
+    holding callables), with their type hints, in order: what a schema of its JSON names.
+
+    >>> from mlcycle.entities import ArtifactInfo
+    >>> [name for name, _ in encoded_fields(ArtifactInfo)]
+    ['path', 'is_dir', 'size', 'sha256']
+    """
     hints = typing.get_type_hints(cls)
     return [(name, hints[name]) for name, _ in _plan(cls)]
+
+
+_hints = encoded_fields
 
 
 def _encoder(hint: Any) -> Encoder:
