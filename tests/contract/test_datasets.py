@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import mlcycle.datasets as mds
 from mlcycle.errors import InvalidInputError, NotFoundError, ValidationFailedError
 from tests.contract.conftest import Platform
 from tests.datasets._data import mixed_frame
@@ -127,3 +128,24 @@ def test_delete_restore_tags_inputs(platform: Platform) -> None:
     assert [i.run_id for i in ds.runs_of(v2)] == [run_id]
     with pytest.raises(InvalidInputError, match="log_input takes a DatasetVersion"):
         ds.log_input(run_id, "people@2")
+
+
+def test_rule_objects_travel_as_yaml(platform: Platform) -> None:
+    """Built-in rule objects validate alike everywhere; a Custom rule (Python code) runs
+    in-process only, and a server refuses it before anything is sent."""
+    ds = platform.datasets
+    v = ds.register("people", mixed_frame(200))
+    rules = [mds.Unique("id"), mds.InRange("small_int", min=-5), mds.RowCount(min=300)]
+    report = ds.validate(v, rules)
+    assert [(r.rule, r.passed) for r in report.results] == [
+        ("unique(id)", True),
+        ("in_range(small_int, min=-5)", True),
+        ("row_count(min=300)", False),
+    ]
+    custom = [mds.Custom("small", lambda batch: batch["small_int"] < 200)]
+    if platform.remote:
+        with pytest.raises(InvalidInputError, match="rule objects are Python") as refused:
+            ds.validate(v, custom)
+        assert refused.value.field == "rules"
+    else:
+        assert ds.validate(v, custom).passed

@@ -91,7 +91,7 @@ def log_predictions(
         )
         for i, rid in enumerate(ids)
     ]
-    writer = PredictionLogWriter(setup.client.settings.artifact_uri)
+    writer = PredictionLogWriter(setup.client.backend.prediction_logs)  # or a server's
     writer.append(
         LogEntry(
             deployment=DEPLOYMENT,

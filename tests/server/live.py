@@ -139,7 +139,8 @@ class ServerProcess:
         if self._store is None:
             self._store = open_store(self.tracking_uri)
         empty_store(self._store)
-        shutil.rmtree(Path(self.artifact_uri) / "runs", ignore_errors=True)
+        for folder in ("runs", "prediction-logs"):
+            shutil.rmtree(Path(self.artifact_uri) / folder, ignore_errors=True)
 
     def close(self) -> None:
         self.stop()

@@ -17,6 +17,7 @@ from mlcycle.ports.api import (
     TrackingAPI,
 )
 from mlcycle.ports.artifacts import ArtifactStore
+from mlcycle.ports.prediction_logs import PredictionLogs
 
 
 class Capability(StrEnum):
@@ -47,8 +48,10 @@ class Backend:
     """The APIs of one place: ``tracking`` always, the others when offered.
 
     ``providers`` build the other capabilities' APIs on first use, exactly once (a local
-    backend does not import pandas for a client that only tracks runs). ``where`` names
-    the place in refusals; ``closer`` releases its connections.
+    backend does not import pandas for a client that only tracks runs). ``logs`` builds
+    the :class:`~mlcycle.ports.prediction_logs.PredictionLogs` where serving processes
+    write and readers read (part of the deployments capability). ``where`` names the
+    place in refusals; ``closer`` releases its connections.
     """
 
     def __init__(
@@ -57,11 +60,14 @@ class Backend:
         tracking: TrackingAPI,
         providers: dict[Capability, Provider] | None = None,
         artifacts: ArtifactStore | None = None,
+        logs: Callable[[], PredictionLogs] | None = None,
         where: str = "this backend",
         closer: Callable[[], None] | None = None,
     ) -> None:
         self.tracking = tracking
         self.artifacts = artifacts
+        self._logs = logs
+        self._built_logs: PredictionLogs | None = None
         self.where = where
         self._providers = dict(providers or {})
         self._built: dict[Capability, Any] = {Capability.TRACKING: tracking}
@@ -115,6 +121,25 @@ class Backend:
     @property
     def monitoring(self) -> MonitoringAPI:
         return cast(MonitoringAPI, self.require(Capability.MONITORING))
+
+    @property
+    def prediction_logs(self) -> PredictionLogs:
+        """Where this backend's deployments keep their prediction logs (built on first
+        use); refused like the deployments capability when there are none."""
+        found = self._built_logs
+        if found is not None:
+            return found
+        if self._logs is None:
+            self.require(Capability.DEPLOYMENTS)  # refuses: the log belongs to deployments
+            raise CapabilityUnavailableError(
+                f"prediction logs not available on {self.where}",
+                capability=Capability.DEPLOYMENTS.value,
+                field="tracking_uri",
+            )
+        with self._lock:
+            if self._built_logs is None:
+                self._built_logs = self._logs()
+            return self._built_logs
 
     @property
     def governance(self) -> GovernanceAPI:

@@ -39,6 +39,7 @@ from mlcycle.governance.service import GovernanceService
 from mlcycle.monitoring.triggers import RetrainClient
 from mlcycle.monitoring.webhooks import HttpPoster
 from mlcycle.ports.datasets import DatasetFiles
+from mlcycle.ports.prediction_logs import PredictionLogs
 from mlcycle.registry.service import RegistryService, TrustedScorer
 from mlcycle.settings import Settings
 from mlcycle.store.sql.store import SqlStore, open_store, secret_box
@@ -92,6 +93,7 @@ class LocalBackend(Backend):
         super().__init__(
             tracking=self.tracking_service,
             artifacts=artifacts,
+            logs=self._prediction_logs,
             providers={
                 Capability.DATASETS: self._datasets,
                 Capability.REGISTRY: self._registry,
@@ -180,6 +182,12 @@ class LocalBackend(Backend):
             },
             retrain_client=self.hooks.retrain_client,
         )
+
+    def _prediction_logs(self) -> PredictionLogs:
+        # Imported here for its weight: the log's writer and reader load NumPy.
+        from mlcycle.deployments.prediction_logs import StoredPredictionLogs
+
+        return StoredPredictionLogs(self.artifact_store)
 
     def _governance(self) -> LocalGovernance:
         self.registry_service  # noqa: B018 - approvals and retirement work through it

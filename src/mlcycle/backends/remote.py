@@ -45,6 +45,12 @@ def http_implementations() -> dict[Capability, Callable[[HttpSession], Any]]:
     return {cap: cls for cap, cls in found.items() if cls is not None}
 
 
+def _http_logs(http: HttpSession) -> Any:
+    from mlcycle.backends.http.prediction_logs import HttpPredictionLogs
+
+    return HttpPredictionLogs(http)
+
+
 def remote_backend(settings: Settings) -> Backend:
     """The backend of the server at ``settings.tracking_uri`` (no I/O until first use)."""
     tracking = RemoteBackend(
@@ -61,6 +67,7 @@ def remote_backend(settings: Settings) -> Backend:
     backend = Backend(
         tracking=tracking,
         providers=providers,
+        logs=partial(_http_logs, http) if Capability.DEPLOYMENTS in providers else None,
         where=f"the server {settings.tracking_uri}",
         closer=tracking.close,
     )

@@ -279,12 +279,12 @@ def prediction_log(
     from mlcycle.deployments.prediction_logs import has_prediction_log, read_prediction_log
 
     active = client or get_client()
-    settings = active.settings
-    if isinstance(name, str) and name and not has_prediction_log(settings.artifact_uri, name):
+    logs = active.backend.prediction_logs  # the artifact store's, or the server's
+    if isinstance(name, str) and name and not has_prediction_log(logs, name):
         names = [d.name for d in _service(active).list(include_deleted=True)]
         if name not in names:
             raise NotFoundError(
                 f"no deployment or prediction log named {name!r}" + did_you_mean(name, names),
                 field="name",
             )
-    return read_prediction_log(settings.artifact_uri, name, since, until)
+    return read_prediction_log(logs, name, since, until)

@@ -254,6 +254,36 @@ YAML_RULES: dict[str, type[_Rule]] = {
 }
 
 
+def rules_to_yaml(rules: Sequence[Rule]) -> str:
+    """The YAML text of ``rules`` that :func:`load_rules` reads back as equal rules (how
+    rules travel to a server). A :class:`Custom` rule is Python code and has no YAML form:
+    InvalidInputError.
+
+    >>> print(rules_to_yaml([Unique("id")]), end="")
+    - unique:
+        column: id
+    """
+    import yaml  # type: ignore[import-untyped,unused-ignore]  # only needed here
+
+    items: list[dict[str, dict[str, Any]]] = []
+    for rule in rules:
+        cls = YAML_RULES.get(getattr(rule, "kind", ""))
+        if cls is None or type(rule) is not cls:
+            raise InvalidInputError(
+                "rule objects are Python and check in-process only; through a server, give "
+                "the rules as YAML text or the path of a rules file",
+                field="rules",
+            )
+        params = {
+            f.name: list(v) if isinstance(v := getattr(rule, f.name), tuple) else v
+            for f in dataclasses.fields(rule)
+            if f.init
+        }
+        items.append({cls.kind: params})
+    text: str = yaml.safe_dump(items, sort_keys=False, allow_unicode=True)
+    return text
+
+
 def load_rules(source: str | os.PathLike[str]) -> list[Rule]:
     """Rules from a YAML file (a ``Path``, or a ``str`` ending in ``.yaml``/``.yml``) or text.
 

@@ -35,9 +35,10 @@ versions, say) are unified.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,7 @@ from mlcycle.artifacts import open_artifact_store
 from mlcycle.errors import InvalidInputError
 from mlcycle.ids import new_id
 from mlcycle.ports.artifacts import ArtifactStore
+from mlcycle.ports.prediction_logs import PredictionLogs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,6 +70,7 @@ BASE_COLUMNS = (
     "prediction",
 )
 _HOUR_MS = 3_600_000
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -105,16 +108,23 @@ class LogEntry:
         return sum(r.stop - r.start for r in self.requests)
 
 
-#: Where the log is: an artifact root (a local folder, ``file://`` or ``s3://`` URI) or an
-#: artifact store already open.
-LogRoot = str | os.PathLike[str] | ArtifactStore
+#: Where the log is: an artifact root (a local folder, ``file://`` or ``s3://`` URI), an
+#: artifact store already open, or any :class:`PredictionLogs` (a server's, say).
+LogRoot = str | os.PathLike[str] | ArtifactStore | PredictionLogs
 
 
-def log_store(root: LogRoot) -> ArtifactStore:
+def log_store(root: str | os.PathLike[str] | ArtifactStore) -> ArtifactStore:
     """The artifact store of ``root`` (no I/O)."""
     if isinstance(root, str | os.PathLike):
         return open_artifact_store(os.fspath(root))
     return root
+
+
+def prediction_logs(root: LogRoot) -> PredictionLogs:
+    """The :class:`PredictionLogs` of ``root``: as given, or over its artifact store."""
+    if isinstance(root, PredictionLogs):
+        return root
+    return StoredPredictionLogs(log_store(root))
 
 
 def deployment_prefix(deployment: str) -> str:
@@ -124,8 +134,7 @@ def deployment_prefix(deployment: str) -> str:
 
 def has_prediction_log(artifact_root: LogRoot, deployment: str) -> bool:
     """Whether anything was ever logged for ``deployment`` under ``artifact_root``."""
-    keys = log_store(artifact_root).iter_keys(deployment_prefix(deployment))
-    return next(iter(keys), None) is not None
+    return prediction_logs(artifact_root).exists(deployment)
 
 
 def deployment_dir(artifact_root: str | os.PathLike[str], deployment: str) -> Path:
@@ -163,7 +172,7 @@ class PredictionLogWriter:
                 "prediction log limits must be positive", field="prediction_log"
             )
         self.artifact_root = artifact_root
-        self.store = log_store(artifact_root)
+        self.logs = prediction_logs(artifact_root)
         self.max_queued_rows = max_queued_rows
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
@@ -246,22 +255,21 @@ class PredictionLogWriter:
         for (deployment, hour), tables in groups.items():
             rows = sum(t.num_rows for t in tables)
             try:
-                _write_file(self.store, deployment, hour, tables)
+                _write_file(self.logs, deployment, hour, tables)
                 self.written += rows
             except Exception:
                 self.errors += 1
                 self.dropped += rows
 
 
-def _write_file(store: ArtifactStore, deployment: str, hour: str, tables: list[Any]) -> None:
+def _write_file(logs: PredictionLogs, deployment: str, hour: str, tables: list[Any]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.concat_tables(tables, promote_options="permissive")
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    key = f"{deployment_prefix(deployment)}/hour={hour}/part-{new_id()}.parquet"
-    store.put_bytes(key, sink.getvalue().to_pybytes())  # whole or absent, for readers
+    logs.write(deployment, hour, sink.getvalue().to_pybytes())
 
 
 #: (entry, its logged requests in one hour, the rows of those requests in the entry)
@@ -404,28 +412,15 @@ def read_prediction_log(
     >>> read_prediction_log("/srv/artifacts", "churn", since=1_700_000_000_000)  # doctest: +SKIP
     """
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not isinstance(name, str) or not name:
         raise InvalidInputError("the deployment name must be a non-empty string", field="name")
     lo, hi = to_ms(since, field="since"), to_ms(until, field="until")
     if lo is not None and hi is not None and hi < lo:
         raise InvalidInputError("until must not be before since", field="until")
-    store = log_store(artifact_root)
-    tables = [_read(store, key) for key in _keys(store, name, lo, hi)]
-    if not tables:
+    table = prediction_logs(artifact_root).read(name, lo, hi)
+    if table is None:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[c]) for c in BASE_COLUMNS})
-    table = pa.concat_tables(tables, promote_options="permissive")
-    times = pc.cast(table["time"], pa.int64())
-    mask = None
-    if lo is not None:
-        mask = pc.greater_equal(times, lo)
-    if hi is not None:
-        upper = pc.less(times, hi)
-        mask = upper if mask is None else pc.and_(mask, upper)
-    if mask is not None:
-        table = table.filter(mask)
     table = table.sort_by(
         [("time", "ascending"), ("request_id", "ascending"), ("row", "ascending")]
     )
@@ -487,12 +482,105 @@ def logged_request_ids(
 ) -> set[str]:
     """Which of ``request_ids`` appear in the deployment's log (from ``since_ms`` on);
     reads only the ``request_id`` column of the partitions in range."""
-    store = log_store(artifact_root)
-    wanted = set(request_ids)
-    found: set[str] = set()
-    for key in reversed(_keys(store, name, since_ms, None)):
-        ids = _read(store, key, ["request_id"]).column("request_id").to_pylist()
-        found.update(wanted.intersection(ids))
-        if found == wanted:
-            break
-    return found
+    return prediction_logs(artifact_root).find_requests(name, set(request_ids), since_ms)
+
+
+class StoredPredictionLogs:
+    """The prediction logs kept in an artifact store, under
+    ``prediction-logs/deployment=<name>/hour=<YYYYMMDDHH>/part-<id>.parquet``.
+
+    >>> logs = StoredPredictionLogs(open_artifact_store("/srv/artifacts"))  # doctest: +SKIP
+    >>> logs.exists("churn")  # doctest: +SKIP
+    """
+
+    def __init__(self, store: ArtifactStore) -> None:
+        self.store = store
+
+    def write(self, deployment: str, hour: str, data: bytes) -> None:
+        self.write_part(deployment, hour, new_id(), data)
+
+    def write_part(self, deployment: str, hour: str, part: str, data: bytes) -> None:
+        """Store ``data`` as the file ``part`` of the partition (writing the same part
+        twice keeps one file: a retried upload does not log its rows twice)."""
+        check_hour(hour)
+        check_part(part)
+        key = f"{deployment_prefix(deployment)}/hour={hour}/part-{part}.parquet"
+        self.store.put_bytes(key, data)  # whole or absent, for readers
+
+    def exists(self, deployment: str) -> bool:
+        keys = self.store.iter_keys(deployment_prefix(deployment))
+        return next(iter(keys), None) is not None
+
+    def read(
+        self,
+        deployment: str,
+        since_ms: int | None,
+        until_ms: int | None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        wanted = None if columns is None else sorted({*check_columns(columns), "time"})
+        keys = _keys(self.store, deployment, since_ms, until_ms)
+        tables = [_read(self.store, key, wanted) for key in keys]
+        if not tables:
+            return None
+        table = pa.concat_tables(tables, promote_options="permissive")
+        times = pc.cast(table["time"], pa.int64())
+        mask = None
+        if since_ms is not None:
+            mask = pc.greater_equal(times, since_ms)
+        if until_ms is not None:
+            upper = pc.less(times, until_ms)
+            mask = upper if mask is None else pc.and_(mask, upper)
+        if mask is not None:
+            table = table.filter(mask)
+        if columns is not None:
+            table = table.select([c for c in columns if c in table.column_names])
+        return table
+
+    def find_requests(
+        self, deployment: str, request_ids: Collection[str], since_ms: int | None
+    ) -> set[str]:
+        wanted = set(request_ids)
+        found: set[str] = set()
+        for key in reversed(_keys(self.store, deployment, since_ms, None)):
+            ids = _read(self.store, key, ["request_id"]).column("request_id").to_pylist()
+            found.update(wanted.intersection(ids))
+            if found == wanted:
+                break
+        return found
+
+
+def check_columns(columns: Sequence[str]) -> list[str]:
+    """``columns`` when each is one every log file has (:data:`BASE_COLUMNS`)."""
+    for column in columns:
+        if column not in BASE_COLUMNS:
+            raise InvalidInputError(
+                f"column {column!r} cannot be read alone; choose from {', '.join(BASE_COLUMNS)}",
+                field="columns",
+            )
+    return list(columns)
+
+
+def check_part(part: str) -> str:
+    """``part`` when it names a log file: 1-64 lowercase hex digits (an ID)."""
+    if not (isinstance(part, str) and 0 < len(part) <= 64 and _HEX.fullmatch(part)):
+        raise InvalidInputError(
+            f"a log file part must be 1-64 lowercase hex digits, got {part!r}", field="part"
+        )
+    return part
+
+
+def check_hour(hour: str) -> str:
+    """``hour`` when it is a ``YYYYMMDDHH`` partition name, else InvalidInputError."""
+    if not (isinstance(hour, str) and len(hour) == 10 and hour.isascii() and hour.isdigit()):
+        raise InvalidInputError(
+            f"hour must be a UTC hour as YYYYMMDDHH, got {hour!r}", field="hour"
+        )
+    try:
+        datetime.strptime(hour, "%Y%m%d%H")
+    except ValueError:
+        raise InvalidInputError(f"hour {hour!r} is not a valid UTC hour", field="hour") from None
+    return hour

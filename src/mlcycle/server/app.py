@@ -33,6 +33,7 @@ from mlcycle.server.routes import (
     metrics,
     monitoring,
     ops,
+    prediction_logs,
     registry,
     runs,
 )
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         governance,
         registry,
         deployments,
+        prediction_logs,
         monitoring,
         datasets,
     ):

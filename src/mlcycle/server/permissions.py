@@ -175,6 +175,10 @@ ROUTES: dict[tuple[str, str], Requirement] = {
     ("POST", f"{_D}/{{name}}/canary-tick"): WRITE,
     ("POST", f"{_D}/{{name}}/feedback"): WRITE,
     ("GET", f"{_D}/{{name}}/feedback"): READ,
+    ("PUT", f"{_D}/{{name}}/prediction-log/{{hour}}/{{part}}"): WRITE,
+    ("GET", f"{_D}/{{name}}/prediction-log"): READ,
+    ("GET", f"{_D}/{{name}}/prediction-log/info"): READ,
+    ("POST", f"{_D}/{{name}}/prediction-log/find-requests"): READ,
     # monitoring
     ("POST", _MO): WRITE,
     ("GET", _MO): READ,

@@ -26,6 +26,7 @@ from typing import Any
 from mlcycle.clock import system_clock
 from mlcycle.deployments.prediction_logs import (
     LogEntry,
+    LogRoot,
     PredictionLogWriter,
     RequestSpan,
     logged_request_ids,
@@ -71,7 +72,7 @@ class Runtime:
         self,
         source: RouteSource,
         *,
-        artifact_root: str,
+        artifact_root: LogRoot,
         config: ServingConfig | None = None,
         metrics: ServingMetrics | None = None,
         clock: Callable[[], int] = system_clock,

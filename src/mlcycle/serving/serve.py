@@ -54,9 +54,10 @@ def serve_model(
     config = config or ServingConfig()
     options = options or ServingOptions()
     _check_options(options)
+    client = mlcycle.Client(settings=settings)
     source = StaticRouteSource(
         uri,
-        client=mlcycle.Client(settings=settings),
+        client=client,
         name=name,
         options=options,
         trusted=config.trusted,
@@ -67,7 +68,7 @@ def serve_model(
         "name": source.name,
         "options": dataclasses.asdict(options),
     }
-    _run(source, target, settings, config, host=host, port=port, workers=workers)
+    _run(source, client, target, settings, config, host=host, port=port, workers=workers)
 
 
 def serve_deployment(
@@ -81,10 +82,12 @@ def serve_deployment(
 ) -> None:
     """Serve the stored deployment ``name`` until stopped (blocking).
 
-    Every ``config.poll_interval_s`` the store is read: a new revision (a split, a canary
-    step, a rollback) or a moved alias loads and warms the new models in the background,
-    then switches traffic at once; requests in flight finish on the old models. A running
-    canary is judged every ``config.canary_interval_s`` on what this process saw.
+    Every ``config.poll_interval_s`` the store (or the tracking server, for an http(s)
+    tracking URI) is read: a new revision (a split, a canary step, a rollback) or a moved
+    alias loads and warms the new models in the background, then switches traffic at
+    once; requests in flight finish on the old models. A running canary is judged every
+    ``config.canary_interval_s`` on what this process saw. The prediction log goes to the
+    store's artifact store, or through the server to its artifact store.
 
     >>> serve_deployment("churn", port=8080)  # doctest: +SKIP
 
@@ -93,11 +96,11 @@ def serve_deployment(
     """
     settings = settings or Settings.from_env()
     config = config or ServingConfig()
-    source = StoreRouteSource(
-        name, client=mlcycle.Client(settings=settings), trusted=config.trusted
-    )
+    client = mlcycle.Client(settings=settings)
+    source = StoreRouteSource(name, client=client, trusted=config.trusted)
     _run(
         source,
+        client,
         {"kind": "deployment", "name": name},
         settings,
         config,
@@ -128,6 +131,7 @@ def preflight(source: RouteSource, *, load: bool = False) -> None:
 
 def _run(
     source: RouteSource,
+    client: mlcycle.Client,
     target: dict[str, Any],
     settings: Settings,
     config: ServingConfig,
@@ -151,8 +155,8 @@ def _run(
     if workers == 1:
         # Load and warm before listening: a model that cannot serve fails here, with its
         # message, instead of inside uvicorn's startup.
-        runtime = Runtime(source, artifact_root=settings.artifact_uri, config=config)
         try:
+            runtime = Runtime(source, artifact_root=client.backend.prediction_logs, config=config)
             runtime.start()
         except BaseException:
             source.close()
@@ -188,8 +192,7 @@ def create_app_from_env() -> ServingApp:
     config = ServingConfig.from_json(os.environ.get(WORKER_OPTIONS_ENV))
     target = orjson.loads(os.environ.get(TARGET_ENV) or "{}")
 
-    def make_source() -> RouteSource:
-        client = mlcycle.Client(settings=settings)
+    def make_source(client: mlcycle.Client) -> RouteSource:
         if target.get("kind") == "deployment":
             return StoreRouteSource(target["name"], client=client, trusted=config.trusted)
         return StaticRouteSource(
@@ -201,7 +204,9 @@ def create_app_from_env() -> ServingApp:
         )
 
     def make_runtime() -> Runtime:
-        return Runtime(make_source(), artifact_root=settings.artifact_uri, config=config)
+        client = mlcycle.Client(settings=settings)
+        logs = client.backend.prediction_logs  # the store's artifacts, or the server's
+        return Runtime(make_source(client), artifact_root=logs, config=config)
 
     return ServingApp(make_runtime, max_body_bytes=config.max_body_bytes)
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import mlcycle
 from mlcycle.client.models import load
+from mlcycle.deployments.feedback_items import parse_feedback
 from mlcycle.entities.deployments import Arm, ArmStats, Deployment, ServingOptions
 from mlcycle.entities.registry import ModelVersionStatus
 from mlcycle.errors import ModelRetiredError
@@ -176,6 +177,13 @@ class StaticRouteSource:
 def store_feedback(
     client: mlcycle.Client, deployment: str, items: Sequence[tuple[str, Any]], known: KnownFn
 ) -> FeedbackOutcome:
-    """Store labels through the deployment service; IDs ``known`` rejects are reported."""
-    result = client.deployments.record_feedback(deployment, list(items), known=known)
-    return FeedbackOutcome(stored=result.stored, unknown=tuple(result.unknown))
+    """Store labels through the deployment service; IDs ``known`` rejects are reported.
+
+    ``known`` is asked here, in the serving process (it knows what it answered), and only
+    the known labels are sent: the same whether the service is local or a server's.
+    """
+    checked, unknown = parse_feedback(deployment, items, known, at=0)
+    result = client.deployments.record_feedback(
+        deployment, [(f.request_id, f.label) for f in checked]
+    )
+    return FeedbackOutcome(stored=result.stored, unknown=(*unknown, *result.unknown))

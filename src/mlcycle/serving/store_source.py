@@ -1,5 +1,7 @@
 """The store-backed :class:`~mlcycle.serving.sources.RouteSource`: a stored deployment,
-read through the deployment service (``mlcycle.Client(...).deployments``)."""
+read through the deployment service (``mlcycle.Client(...).deployments``): the local
+service over a store, or a tracking server's routes for an http(s) tracking URI (the
+model files then come through the server too)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ import mlcycle
 from mlcycle.client.models import load
 from mlcycle.entities.deployments import Arm, ArmStats, Deployment
 from mlcycle.models.loaded import LoadedModel
-from mlcycle.serving.sources import ArmTarget, FeedbackOutcome, KnownFn, resolve_uri
+from mlcycle.serving.sources import (
+    ArmTarget,
+    FeedbackOutcome,
+    KnownFn,
+    resolve_uri,
+    store_feedback,
+)
 
 
 class StoreRouteSource:
@@ -46,8 +54,7 @@ class StoreRouteSource:
         )
 
     def record_feedback(self, items: Sequence[tuple[str, Any]], known: KnownFn) -> FeedbackOutcome:
-        result = self._client.deployments.record_feedback(self._name, list(items), known=known)
-        return FeedbackOutcome(stored=result.stored, unknown=tuple(result.unknown))
+        return store_feedback(self._client, self._name, items, known)
 
     def close(self) -> None:
         self._client.close()

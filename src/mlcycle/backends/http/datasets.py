@@ -20,10 +20,10 @@ import orjson
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 from mlcycle.backends.http._wire import get_json, listed, params, seg, send_json
+from mlcycle.datasets._rules import load_rules, rules_to_yaml
 from mlcycle.datasets.diff import ProfileDiff, diff_profiles
 from mlcycle.datasets.reading import DEFAULT_BATCH_ROWS, BatchStream, DataLike, open_batches
 from mlcycle.datasets.service import RulesLike, TransformLike, check_dataset_name, make_transform
-from mlcycle.datasets.validation import load_rules
 from mlcycle.entities import (
     Dataset,
     DatasetVersion,
@@ -321,14 +321,11 @@ def _columns(version: DatasetVersion, columns: Sequence[str]) -> list[str]:
 
 
 def _rules_text(rules: RulesLike) -> str:
-    """The text of the rules (a file's, or the YAML given), checked here first: the same
-    errors as in-process."""
+    """The text of the rules (a file's, the YAML given, or the YAML form of built-in rule
+    objects), checked here first: the same errors as in-process. A Custom rule is Python
+    code and cannot travel (InvalidInputError)."""
     if not isinstance(rules, str | os.PathLike):
-        raise InvalidInputError(
-            "rule objects are Python and check in-process only; through a server, give the "
-            "rules as YAML text or the path of a rules file",
-            field="rules",
-        )
+        return rules_to_yaml(list(rules))
     load_rules(rules)
     is_file = isinstance(rules, os.PathLike) or (
         "\n" not in rules and rules.endswith((".yaml", ".yml"))
