@@ -32,6 +32,7 @@ from mlcycle.backends.local_governance import LocalGovernance
 from mlcycle.deployments.monitored import StoredDeployments
 from mlcycle.deployments.resolver import RegistryResolver
 from mlcycle.deployments.service import DeploymentService
+from mlcycle.entities import ModelVersion
 from mlcycle.governance.actor import current_actor
 from mlcycle.governance.retirement import deployments_using
 from mlcycle.governance.service import GovernanceService
@@ -140,11 +141,20 @@ class LocalBackend(Backend):
             self.tracking_service,
             run_inputs=self.store.datasets.run_inputs,
             score=self.hooks.score,
+            load_model=self._version_loader(),
             audit=self.audit,
         )
         return self.governance_service.attach_registry(
             registry, deployments_using=deployments_using(self.store.deployments)
         )
+
+    def _version_loader(self) -> Callable[[ModelVersion], object] | None:
+        """The model of a version, for the gates that run it (latency): the hooks' loader
+        over the version's URI; none without hooks (those gates then fail, saying so)."""
+        loader = self.hooks.load_model
+        if loader is None:
+            return None
+        return lambda version: loader(version.model_uri, ())
 
     def _deployments(self) -> DeploymentService:
         return DeploymentService(

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 
 from mlcycle.client.client import Client
 from mlcycle.client.fluent import get_client
-from mlcycle.client.models import load
 from mlcycle.entities import (
     GateResult,
     ModelLineage,
@@ -29,7 +28,6 @@ from mlcycle.entities import (
 )
 from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError
-from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.uris import RunModelUri, parse_model_uri
 from mlcycle.ports.api import RegistryAPI
 from mlcycle.registry.gates import GateLike
@@ -200,10 +198,6 @@ def promote(
     InvalidInputError for ``force`` without a ``reason`` or a FAILED/RETIRED version.
     """
     c = client or get_client()
-
-    def load_version(v: ModelVersion) -> LoadedModel:
-        return load(v.model_uri, client=c)
-
     return c.registry.promote(
         name,
         version,
@@ -213,10 +207,6 @@ def promote(
         tolerance=tolerance,
         force=force,
         reason=reason,
-        # Only a gate given here loads the model (a LatencyGate, say); the default gates
-        # score through the registry's own hooks, so no loader is sent where none is used
-        # (a server refuses loaders: it loads models itself).
-        load_model=load_version if gates else None,
     )
 
 

@@ -66,8 +66,18 @@ def read_number(value: float | int | str) -> float:
 def to_json(value: Any) -> Any:
     """``value`` as JSON-ready Python: dataclasses become dicts keyed by field name, enums
     their values, tuples lists, arrays lists, non-finite floats strings."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    encode = _ENTITY_ENCODERS.get(kind)
+    if encode is not None:
+        return encode(value)
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
+    if kind is dict:
+        return _mapping(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encode_entity(value)
+        return _entity_encoder(type(value))(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, float):
@@ -89,18 +99,55 @@ def to_json(value: Any) -> Any:
 
 Encoder = Callable[[Any], Any]
 
-
-def _encode_entity(value: Any) -> dict[str, Any]:
-    plan: tuple[tuple[str, Encoder], ...] = _encoders(typing.cast(type, type(value)))
-    return {name: encode(getattr(value, name)) for name, encode in plan}
+#: Types whose values are JSON as they are (``bool`` and ``None`` included).
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
-@cache
-def _encoders(cls: type) -> tuple[tuple[str, Encoder], ...]:
-    """Per field, an encoder chosen once from its type hint: plain values are taken as
-    they are, so a page of thousands of entities encodes without walking every value."""
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): v if type(v) in _PLAIN else to_json(v) for k, v in value.items()}
+
+
+#: The encoder of each entity class met so far (see :func:`_entity_encoder`).
+_ENTITY_ENCODERS: dict[type, Encoder] = {}
+
+
+def _entity_encoder(cls: type) -> Encoder:
+    """One function per entity class, written once from its fields' type hints (as
+    :mod:`dataclasses` writes ``__init__``): plain fields are read as they are, the rest
+    go through the encoder their hint chose, so a page of thousands of entities encodes
+    with one dict display per entity and no walk over plain values."""
+    found = _ENTITY_ENCODERS.get(cls)
+    if found is not None:
+        return found
+    plan = tuple((name, _encoder(hint)) for name, hint in _hints(cls))
+    scope: dict[str, Any] = {}
+    items = []
+    for index, (name, encode) in enumerate(plan):
+        if encode is _identity:
+            items.append(f"{name!r}: value.{name}")
+        else:
+            scope[f"_e{index}"] = encode
+            items.append(f"{name!r}: _e{index}(value.{name})")
+    source = f"def encode(value):\n    return {{{', '.join(items)}}}\n"
+    exec(source, scope)  # field names of a dataclass only, never outside text
+    made: Encoder = scope["encode"]
+    _ENTITY_ENCODERS[cls] = made
+    return made
+
+
+def encoded_fields(cls: type) -> list[tuple[str, Any]]:
+    """The fields :func:`to_json` writes for the dataclass ``cls`` (every field but those
+    holding callables), with their type hints, in order: what a schema of its JSON names.
+
+    >>> from mlcycle.entities import ArtifactInfo
+    >>> [name for name, _ in encoded_fields(ArtifactInfo)]
+    ['path', 'is_dir', 'size', 'sha256']
+    """
     hints = typing.get_type_hints(cls)
-    return tuple((name, _encoder(hints[name])) for name, _ in _plan(cls))
+    return [(name, hints[name]) for name, _ in _plan(cls)]
+
+
+_hints = encoded_fields
 
 
 def _encoder(hint: Any) -> Encoder:
@@ -121,16 +168,31 @@ def _encoder(hint: Any) -> Encoder:
         item = typing.get_args(hint)[0]
         if item in (str, int, bool):
             return list
+        if dataclasses.is_dataclass(item) and isinstance(item, type):
+            return _entities(item)
     if origin in (dict, collections.abc.Mapping) and typing.get_args(hint) in (
         (str, str),
         (str, int),
     ):
         return dict
+    if origin in (dict, collections.abc.Mapping) and typing.get_args(hint)[:1] == (str,):
+        return _mapping
     return to_json
 
 
 def _enum_value(value: enum.Enum) -> Any:
-    return value.value
+    return value._value_  # what ``.value`` returns, without the property's lookup
+
+
+def _entities(cls: type) -> Encoder:
+    """A list of the entities of ``cls`` (the encoder is written on first use, as the
+    class may still be incomplete while the outer one is planned)."""
+
+    def encode(items: Any) -> list[Any]:
+        one = _entity_encoder(cls)
+        return [one(item) for item in items]
+
+    return encode
 
 
 # -- decoding -------------------------------------------------------------------------------

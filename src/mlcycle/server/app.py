@@ -23,6 +23,7 @@ from mlcycle.server.auth import DEFAULT_PUBLIC_PATHS, AuthMiddleware, authorizat
 from mlcycle.server.config import WORKER_OPTIONS_ENV, ServerConfig
 from mlcycle.server.middleware import RequestContext
 from mlcycle.server.mlflow import mlflow_context, mlflow_router
+from mlcycle.server.responses import document
 from mlcycle.server.routes import (
     artifacts,
     datasets,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
             login_path=ui.LOGIN_PATH,
         )  # inside RequestContext: 401s get request IDs
     app.add_middleware(RequestContext, telemetry=telemetry, config=config)
+    document(app)  # the entity schemas of the native routes' answers
     return app
 
 

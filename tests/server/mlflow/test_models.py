@@ -15,7 +15,6 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from mlcycle.entities.models import ModelSource
-from tests.conftest import local_backend
 from tests.server.mlflow.conftest import Target
 
 
@@ -167,9 +166,7 @@ def test_versions_registered_by_mlcycle_are_seen_by_mlflow(tracking: Target) -> 
     experiment = f"mc-reg-{uuid.uuid4().hex[:8]}"
     with tracking.local.start_run(experiment, capture_environment=False) as run:
         run.log_text("w", "model/weights.txt")
-    local_backend(tracking.local).registry_service.add_version(
-        name, ModelSource(run.id, "model"), flavor="python"
-    )
+    tracking.local.registry.add_version(name, ModelSource(run.id, "model"), flavor="python")
     tracking.local.registry.set_alias(name, "prod", 1)
     client = MlflowClient()
     version = client.get_model_version_by_alias(name, "prod")

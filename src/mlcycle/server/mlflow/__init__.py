@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mlcycle.registry.service import RegistryService
+from mlcycle.ports.api import RegistryAPI
 from mlcycle.server.mlflow import (
     artifacts,
     experiments,
@@ -49,7 +49,7 @@ def mlflow_router() -> APIRouter:
 
 
 def mlflow_context(
-    tracking: TrackingService, registry: RegistryService, store: SqlStore
+    tracking: TrackingService, registry: RegistryAPI, store: SqlStore
 ) -> MlflowContext:
     """What the MLflow routes of one server process work with (built in the lifespan)."""
     return MlflowContext(tracking, registry, SqlMlflow(store.db))

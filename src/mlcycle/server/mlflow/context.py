@@ -14,7 +14,7 @@ from fastapi import Request
 
 from mlcycle.entities import Experiment
 from mlcycle.errors import NotFoundError
-from mlcycle.registry.service import RegistryService
+from mlcycle.ports.api import RegistryAPI
 from mlcycle.store.sql.mlflow import SqlMlflow
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService
 
@@ -25,7 +25,7 @@ DEFAULT_EXPERIMENT_ID = "0"
 @dataclass(frozen=True)
 class MlflowContext:
     tracking: TrackingService
-    registry: RegistryService
+    registry: RegistryAPI
     records: SqlMlflow
 
     def experiment_id(self, given: str) -> str:

@@ -25,12 +25,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
 from mlcycle.datasets.service import DatasetService
-from mlcycle.entities import Transform
+from mlcycle.entities import (
+    Dataset,
+    DatasetVersion,
+    Lineage,
+    RunInput,
+    Transform,
+    ValidationRecord,
+    ValidationReport,
+)
 from mlcycle.entities.codec import from_json, to_json
 from mlcycle.errors import InvalidInputError
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
 from mlcycle.server.paging import DEFAULT_MAX_RESULTS, MaxResults, PageToken, page
+from mlcycle.server.responses import listing, returns, returns_file
 from mlcycle.server.services import Datasets
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
@@ -121,7 +130,12 @@ def _rules_file(rules: str | None) -> Iterator[str | None]:
 # -- registration -------------------------------------------------------------------------------
 
 
-@router.post("/versions", status_code=201, openapi_extra=_UPLOAD_DOC)
+@router.post(
+    "/versions",
+    status_code=201,
+    openapi_extra=_UPLOAD_DOC,
+    responses=returns(DatasetVersion, 201),
+)
 async def register_version(
     request: Request,
     datasets: Datasets,
@@ -204,7 +218,7 @@ def _register(
 # -- reading --------------------------------------------------------------------------------------
 
 
-@router.get("")
+@router.get("", responses=returns(listing("datasets", Dataset)))
 def list_datasets(
     datasets: Datasets,
     include_deleted: bool = False,
@@ -217,7 +231,7 @@ def list_datasets(
     return OrjsonResponse({"datasets": to_json(chosen), "next_page_token": token})
 
 
-@router.get("/versions")
+@router.get("/versions", responses=returns(listing("versions", DatasetVersion)))
 def list_versions(
     datasets: Datasets,
     name: NameQuery,
@@ -231,19 +245,21 @@ def list_versions(
     return OrjsonResponse({"versions": to_json(chosen), "next_page_token": token})
 
 
-@router.get("/version")
+@router.get("/version", responses=returns(DatasetVersion))
 def get_version(datasets: Datasets, name: NameQuery, version: VersionQuery = None) -> Response:
     """Version ``version`` of ``name`` (its latest active one without ``version``), with
     schema, profile, lineage and validation."""
     return _json(datasets.get(name, version))
 
 
-@router.get("/versions/{version_id}")
+@router.get("/versions/{version_id}", responses=returns(DatasetVersion))
 def get_version_by_id(version_id: str, datasets: Datasets) -> Response:
     return _json(datasets.get_by_id(version_id))
 
 
-@router.get("/versions/{version_id}/data", response_class=FileResponse)
+@router.get(
+    "/versions/{version_id}/data", response_class=FileResponse, responses=returns_file(PARQUET)
+)
 def download(
     version_id: str,
     datasets: Datasets,
@@ -271,14 +287,16 @@ def _write_parquet(table: Any) -> str:
     return spool
 
 
-@router.get("/versions/{version_id}/validations")
+@router.get(
+    "/versions/{version_id}/validations", responses=returns({"validations": [ValidationRecord]})
+)
 def validations(version_id: str, datasets: Datasets) -> Response:
     """Every validation report kept with the version."""
     found = datasets.validations(datasets.get_by_id(version_id))
     return OrjsonResponse({"validations": to_json(found)})
 
 
-@router.post("/versions/{version_id}/validate")
+@router.post("/versions/{version_id}/validate", responses=returns(ValidationReport))
 def validate(version_id: str, body: ValidateIn, datasets: Datasets) -> Response:
     """Check the rules on the stored rows (the report is kept with ``record``)."""
     found = datasets.get_by_id(version_id)
@@ -287,7 +305,11 @@ def validate(version_id: str, body: ValidateIn, datasets: Datasets) -> Response:
         return _json(datasets.validate(found, path, record=body.record))
 
 
-@router.post("/versions/{version_id}/split", status_code=201)
+@router.post(
+    "/versions/{version_id}/split",
+    status_code=201,
+    responses=returns(dict[str, DatasetVersion], 201),
+)
 def split(version_id: str, body: SplitIn, datasets: Datasets) -> Response:
     """Split into ``<name>-train``/``-test`` (and ``-validation``) versions, reproducibly."""
     found = datasets.get_by_id(version_id)
@@ -304,7 +326,9 @@ def split(version_id: str, body: SplitIn, datasets: Datasets) -> Response:
     return OrjsonResponse(to_json(parts), status_code=201)
 
 
-@router.post("/versions/{version_id}/clean", status_code=201)
+@router.post(
+    "/versions/{version_id}/clean", status_code=201, responses=returns(DatasetVersion, 201)
+)
 def clean(version_id: str, body: CleanIn, datasets: Datasets) -> Response:
     """Apply a cleaning of :mod:`mlcycle.datasets.cleaning`, storing a new version."""
     found = datasets.get_by_id(version_id)
@@ -314,7 +338,7 @@ def clean(version_id: str, body: CleanIn, datasets: Datasets) -> Response:
     return _json(made, 201)
 
 
-@router.get("/versions/{version_id}/children")
+@router.get("/versions/{version_id}/children", responses=returns({"children": [Lineage]}))
 def children(version_id: str, datasets: Datasets) -> Response:
     """Versions made from this one."""
     return OrjsonResponse({"children": to_json(datasets.children(datasets.get_by_id(version_id)))})
@@ -348,20 +372,20 @@ def delete_tag(version_id: str, key: str, datasets: Datasets) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/versions/{version_id}/inputs", status_code=201)
+@router.post("/versions/{version_id}/inputs", status_code=201, responses=returns(RunInput, 201))
 def log_input(version_id: str, body: InputIn, datasets: Datasets) -> Response:
     """Record that a run used this version (``context``: train, test, ...)."""
     found = datasets.get_by_id(version_id)
     return _json(datasets.log_input(body.run_id, found, body.context), 201)
 
 
-@router.get("/versions/{version_id}/runs")
+@router.get("/versions/{version_id}/runs", responses=returns({"inputs": [RunInput]}))
 def runs_of(version_id: str, datasets: Datasets) -> Response:
     """The runs that used this version."""
     return OrjsonResponse({"inputs": to_json(datasets.runs_of(datasets.get_by_id(version_id)))})
 
 
-@router.get("/inputs")
+@router.get("/inputs", responses=returns({"inputs": [RunInput]}))
 def inputs_of(datasets: Datasets, run_id: Annotated[str, Query(max_length=1000)]) -> Response:
     """The dataset versions a run used."""
     return OrjsonResponse({"inputs": to_json(datasets.inputs_of(run_id))})

@@ -14,11 +14,20 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from mlcycle.entities import ArmStats, ServingOptions
+from mlcycle.entities import (
+    ArmStats,
+    Deployment,
+    DeploymentEvent,
+    DeploymentState,
+    Feedback,
+    FeedbackResult,
+    ServingOptions,
+)
 from mlcycle.entities.codec import from_json, to_json
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
 from mlcycle.server.paging import DEFAULT_MAX_RESULTS, MaxResults, PageToken, page
+from mlcycle.server.responses import listing, returns
 from mlcycle.server.services import Deployments
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
@@ -78,7 +87,7 @@ def _json(value: Any, status_code: int = 200) -> Response:
     return OrjsonResponse(to_json(value), status_code=status_code)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=returns(Deployment, 201))
 def create_deployment(body: DeploymentIn, deployments: Deployments) -> Response:
     """Create a deployment serving ``model_uri`` (the model must exist and load)."""
     options = None if body.options is None else from_json(ServingOptions, body.options)
@@ -88,7 +97,7 @@ def create_deployment(body: DeploymentIn, deployments: Deployments) -> Response:
     return _json(created, 201)
 
 
-@router.get("")
+@router.get("", responses=returns(listing("deployments", Deployment)))
 def list_deployments(
     deployments: Deployments,
     include_deleted: bool = False,
@@ -101,18 +110,18 @@ def list_deployments(
     return OrjsonResponse({"deployments": to_json(chosen), "next_page_token": token})
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=returns(Deployment))
 def get_deployment(name: str, deployments: Deployments) -> Response:
     return _json(deployments.get(name))
 
 
-@router.get("/{name}/status")
+@router.get("/{name}/status", responses=returns(DeploymentState))
 def deployment_status(name: str, deployments: Deployments) -> Response:
     """Each arm resolved to the model version it serves now, and the canary's progress."""
     return _json(deployments.status(name))
 
 
-@router.get("/{name}/history")
+@router.get("/{name}/history", responses=returns(listing("events", DeploymentEvent)))
 def deployment_history(
     name: str,
     deployments: Deployments,
@@ -125,7 +134,7 @@ def deployment_history(
     return OrjsonResponse({"events": to_json(chosen), "next_page_token": token})
 
 
-@router.delete("/{name}")
+@router.delete("/{name}", responses=returns(Deployment))
 def delete_deployment(
     name: str,
     deployments: Deployments,
@@ -135,14 +144,14 @@ def delete_deployment(
     return _json(deployments.delete(name, reason=reason))
 
 
-@router.post("/{name}/split")
+@router.post("/{name}/split", responses=returns(Deployment))
 def split(name: str, body: SplitIn, deployments: Deployments) -> Response:
     """Split traffic between models by weight (percentages adding up to 100)."""
     targets = [tuple(t) if isinstance(t, list) else t for t in body.targets]
     return _json(deployments.split(name, targets, reason=body.reason))
 
 
-@router.post("/{name}/canary")
+@router.post("/{name}/canary", responses=returns(Deployment))
 def canary(name: str, body: CanaryIn, deployments: Deployments) -> Response:
     """Start a canary rollout of ``candidate`` through ``steps`` percent."""
     started = deployments.canary(
@@ -158,19 +167,19 @@ def canary(name: str, body: CanaryIn, deployments: Deployments) -> Response:
     return _json(started)
 
 
-@router.post("/{name}/shadow")
+@router.post("/{name}/shadow", responses=returns(Deployment))
 def shadow(name: str, body: ShadowIn, deployments: Deployments) -> Response:
     """Mirror ``percent`` of requests to ``candidate`` (answers are logged, not returned)."""
     return _json(deployments.shadow(name, body.candidate, percent=body.percent, reason=body.reason))
 
 
-@router.post("/{name}/rollback")
+@router.post("/{name}/rollback", responses=returns(Deployment))
 def rollback(name: str, body: ReasonIn, deployments: Deployments) -> Response:
     """Undo the last traffic change (or stop a canary or shadow)."""
     return _json(deployments.rollback(name, reason=body.reason))
 
 
-@router.post("/{name}/canary-tick")
+@router.post("/{name}/canary-tick", responses=returns({"event": DeploymentEvent | None}))
 def canary_tick(name: str, body: TickIn, deployments: Deployments) -> Response:
     """One step of the canary controller with the serving arms' stats; the event it
     wrote (or null when nothing changed)."""
@@ -181,14 +190,14 @@ def canary_tick(name: str, body: TickIn, deployments: Deployments) -> Response:
     return OrjsonResponse({"event": None if event is None else to_json(event)})
 
 
-@router.post("/{name}/feedback")
+@router.post("/{name}/feedback", responses=returns(FeedbackResult))
 def record_feedback(name: str, body: FeedbackIn, deployments: Deployments) -> Response:
     """Store ground-truth labels: ``[request_id, label]`` pairs or objects."""
     items = [tuple(i) if isinstance(i, list) else i for i in body.items]
     return _json(deployments.record_feedback(name, items))
 
 
-@router.get("/{name}/feedback")
+@router.get("/{name}/feedback", responses=returns(listing("feedback", Feedback)))
 def feedback(
     name: str,
     deployments: Deployments,

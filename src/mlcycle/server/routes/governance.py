@@ -22,8 +22,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from mlcycle.entities import ModelVersion
+from mlcycle.entities.cards import ModelCard
 from mlcycle.entities.codec import to_json
-from mlcycle.entities.governance import AuditQuery, Principal
+from mlcycle.entities.governance import AuditQuery, Principal, RetentionReport
 from mlcycle.errors import InvalidInputError, PermissionDeniedError
 from mlcycle.governance.actor import current_actor
 from mlcycle.governance.retirement import (
@@ -61,6 +62,7 @@ from mlcycle.server.governance_schemas import (
     VersionOut,
     WhoAmIOut,
 )
+from mlcycle.server.responses import returns, returns_file
 from mlcycle.server.services import Governance
 
 router = APIRouter(prefix="/api/v1/governance", tags=["governance"], responses=ERROR_RESPONSES)
@@ -339,14 +341,14 @@ class RetentionIn(BaseModel):
     dry_run: bool = False
 
 
-@router.get("/models/{name}/versions/{version}/card")
+@router.get("/models/{name}/versions/{version}/card", responses=returns(ModelCard))
 def model_card(name: str, version: VersionPath, governance: Governance) -> Response:
     """The model card: version, run, data, evaluations, gates, approvals, deployments,
     monitoring and retirement, in the codec's shape."""
     return OrjsonResponse(to_json(governance.card(name, version)))
 
 
-@router.put("/models/{name}/versions/{version}/card")
+@router.put("/models/{name}/versions/{version}/card", responses=returns(ModelVersion))
 def set_card_fields(
     name: str, version: VersionPath, body: CardFieldsIn, governance: Governance
 ) -> Response:
@@ -357,7 +359,7 @@ def set_card_fields(
 @router.get(
     "/models/{name}/versions/{version}/bundle",
     response_class=FileResponse,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses=returns_file("application/zip"),
 )
 def compliance_bundle(name: str, version: VersionPath, governance: Governance) -> Response:
     """The compliance bundle (a zip with card, lineage, evaluations, audit events and a
@@ -377,7 +379,7 @@ def compliance_bundle(name: str, version: VersionPath, governance: Governance) -
     )
 
 
-@router.post("/retention")
+@router.post("/retention", responses=returns(RetentionReport))
 def apply_retention(body: RetentionIn, governance: Governance) -> Response:
     """Delete artifacts of versions retired longer ago than ``retired_artifacts`` (unless
     held) and prediction logs older than ``prediction_logs`` (``dry_run``: only say)."""

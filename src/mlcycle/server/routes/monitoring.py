@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import HTMLResponse, Response
 
 from mlcycle.entities.codec import from_json, to_json
-from mlcycle.entities.monitoring import Window
+from mlcycle.entities.monitoring import Alert, AlertRule, Monitor, MonitorResult, RetrainRun, Window
 from mlcycle.monitoring.monitor_page import render_monitor_page
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
@@ -28,6 +28,7 @@ from mlcycle.server.paging import (
     key_of,
     page,
 )
+from mlcycle.server.responses import listing, returns
 from mlcycle.server.services import Monitoring
 
 router = APIRouter(tags=["monitoring"], responses=ERROR_RESPONSES)
@@ -104,7 +105,7 @@ def _reference(value: Any) -> Any:
 # -- monitors ---------------------------------------------------------------------------------
 
 
-@router.post(_M, status_code=201)
+@router.post(_M, status_code=201, responses=returns(Monitor, 201))
 def create_monitor(body: MonitorIn, monitoring: Monitoring) -> Response:
     """Create a monitor on a deployment (the deployment and reference must exist)."""
     created = monitoring.create(
@@ -125,7 +126,7 @@ def create_monitor(body: MonitorIn, monitoring: Monitoring) -> Response:
     return _json(created, 201)
 
 
-@router.get(_M)
+@router.get(_M, responses=returns(listing("monitors", Monitor)))
 def list_monitors(
     monitoring: Monitoring,
     deployment: Annotated[str | None, Query(max_length=1000)] = None,
@@ -138,20 +139,20 @@ def list_monitors(
     return OrjsonResponse({"monitors": to_json(chosen), "next_page_token": token})
 
 
-@router.post(f"{_M}/run-due")
+@router.post(f"{_M}/run-due", responses=returns({"results": [MonitorResult]}))
 def run_due(body: RunDueIn, monitoring: Monitoring) -> Response:
     """Run the monitors whose schedule is due (``every``: unscheduled ones too)."""
     results = monitoring.run_due(now=body.now, every=body.every)
     return OrjsonResponse({"results": to_json(results)})
 
 
-@router.post(f"{_M}/run-all")
+@router.post(f"{_M}/run-all", responses=returns({"results": [MonitorResult]}))
 def run_all(body: RunIn, monitoring: Monitoring) -> Response:
     """Run every monitor once, now."""
     return OrjsonResponse({"results": to_json(monitoring.run_all(now=body.now))})
 
 
-@router.get(f"{_M}/{{name}}")
+@router.get(f"{_M}/{{name}}", responses=returns(Monitor))
 def get_monitor(name: str, monitoring: Monitoring) -> Response:
     return _json(monitoring.get(name))
 
@@ -163,26 +164,26 @@ def delete_monitor(name: str, monitoring: Monitoring) -> Response:
     return Response(status_code=204)
 
 
-@router.put(f"{_M}/{{name}}/schedule")
+@router.put(f"{_M}/{{name}}/schedule", responses=returns(Monitor))
 def set_schedule(name: str, body: ScheduleIn, monitoring: Monitoring) -> Response:
     """How often the scheduler runs the monitor (null: only when asked)."""
     return _json(monitoring.replace_schedule(name, body.schedule))
 
 
-@router.post(f"{_M}/{{name}}/run")
+@router.post(f"{_M}/{{name}}/run", responses=returns(MonitorResult))
 def run_monitor(name: str, body: RunIn, monitoring: Monitoring) -> Response:
     """Run the monitor once: drift, quality and performance over its window; fires its
     alert rules and retraining."""
     return _json(monitoring.run(name, now=body.now))
 
 
-@router.post(f"{_M}/{{name}}/retrain")
+@router.post(f"{_M}/{{name}}/retrain", responses=returns(RetrainRun))
 def retrain(name: str, monitoring: Monitoring) -> Response:
     """Trigger the monitor's retraining now."""
     return _json(monitoring.retrain(name))
 
 
-@router.get(f"{_M}/{{name}}/results")
+@router.get(f"{_M}/{{name}}/results", responses=returns(listing("results", MonitorResult)))
 def results(
     name: str,
     monitoring: Monitoring,
@@ -199,7 +200,7 @@ def results(
     return OrjsonResponse({"results": to_json(chosen), "next_page_token": token})
 
 
-@router.get(f"{_M}/{{name}}/retrains")
+@router.get(f"{_M}/{{name}}/retrains", responses=returns(listing("retrains", RetrainRun)))
 def retrains(
     name: str,
     monitoring: Monitoring,
@@ -227,7 +228,7 @@ def report(name: str, monitoring: Monitoring, limit: Limit = None) -> Response:
 # -- alert rules ------------------------------------------------------------------------------
 
 
-@router.post(f"{_M}/{{name}}/rules", status_code=201)
+@router.post(f"{_M}/{{name}}/rules", status_code=201, responses=returns(AlertRule, 201))
 def add_rule(name: str, body: RuleIn, monitoring: Monitoring) -> Response:
     """Add an alert rule (``on``: ``drift``, ``drift.COLUMN``, ``quality``, ...)."""
     added = monitoring.add_rule(
@@ -244,7 +245,7 @@ def add_rule(name: str, body: RuleIn, monitoring: Monitoring) -> Response:
     return _json(added, 201)
 
 
-@router.get(f"{_M}/{{name}}/rules")
+@router.get(f"{_M}/{{name}}/rules", responses=returns({"rules": [AlertRule]}))
 def list_rules(name: str, monitoring: Monitoring) -> Response:
     return OrjsonResponse({"rules": to_json(monitoring.rules(name))})
 
@@ -258,7 +259,7 @@ def delete_rule(name: str, rule: str, monitoring: Monitoring) -> Response:
 # -- alerts -----------------------------------------------------------------------------------
 
 
-@router.get(_A)
+@router.get(_A, responses=returns(listing("alerts", Alert)))
 def list_alerts(
     monitoring: Monitoring,
     monitor: Annotated[str | None, Query(max_length=1000)] = None,
@@ -289,12 +290,12 @@ def list_alerts(
     return OrjsonResponse({"alerts": to_json(chosen), "next_page_token": token})
 
 
-@router.get(f"{_A}/{{alert_id}}")
+@router.get(f"{_A}/{{alert_id}}", responses=returns(Alert))
 def get_alert(alert_id: str, monitoring: Monitoring) -> Response:
     return _json(monitoring.get_alert(alert_id))
 
 
-@router.post(f"{_A}/{{alert_id}}/ack")
+@router.post(f"{_A}/{{alert_id}}/ack", responses=returns(Alert))
 def ack_alert(alert_id: str, body: AckIn, monitoring: Monitoring) -> Response:
     """Acknowledge an open alert (an acknowledged or resolved one is left as it is)."""
     return _json(monitoring.ack(alert_id, by=body.by))

@@ -36,6 +36,7 @@ from mlcycle.deployments.validation import check_feedback_target
 from mlcycle.errors import InvalidInputError
 from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
+from mlcycle.server.responses import returns
 from mlcycle.server.services import backend_of
 
 router = APIRouter(
@@ -80,7 +81,12 @@ def _logs(request: Request) -> StoredPredictionLogs:
     return StoredPredictionLogs(backend_of(request).artifact_store)
 
 
-@router.put("/{name}/prediction-log/{hour}/{part}", status_code=201, openapi_extra=_UPLOAD_DOC)
+@router.put(
+    "/{name}/prediction-log/{hour}/{part}",
+    status_code=201,
+    openapi_extra=_UPLOAD_DOC,
+    responses=returns({"rows": int}, 201),
+)
 async def write_log_file(name: str, hour: str, part: str, request: Request) -> Response:
     """Store one Parquet file of logged predictions as ``part`` of the ``hour`` partition."""
     check_feedback_target(name)

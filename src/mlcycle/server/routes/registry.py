@@ -15,6 +15,14 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from mlcycle.entities import (
+    GateResult,
+    ModelLineage,
+    ModelVersion,
+    Promotion,
+    RegisteredModel,
+    VersionComparison,
+)
 from mlcycle.entities.codec import to_json
 from mlcycle.entities.models import ModelSource
 from mlcycle.errors import InvalidInputError
@@ -28,6 +36,7 @@ from mlcycle.server.paging import (
     key_of,
     page,
 )
+from mlcycle.server.responses import listing, returns
 from mlcycle.server.services import Registry
 
 MAX_VERSION = 2**31 - 1
@@ -103,7 +112,7 @@ def _json(value: Any, status_code: int = 200) -> Response:
 # -- registered models --------------------------------------------------------------------
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=returns(RegisteredModel, 201))
 def create_model(body: ModelIn, registry: Registry) -> Response:
     """Create a registered model (409 when the name is taken)."""
     created = registry.create_model(
@@ -112,7 +121,7 @@ def create_model(body: ModelIn, registry: Registry) -> Response:
     return _json(created, 201)
 
 
-@router.get("")
+@router.get("", responses=returns(listing("models", RegisteredModel)))
 def list_models(
     registry: Registry,
     filter: Annotated[str | None, Query(max_length=1000)] = None,
@@ -125,12 +134,12 @@ def list_models(
     return OrjsonResponse({"models": to_json(chosen), "next_page_token": token})
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=returns(RegisteredModel))
 def get_model(name: str, registry: Registry) -> Response:
     return _json(registry.get_model(name))
 
 
-@router.patch("/{name}")
+@router.patch("/{name}", responses=returns(RegisteredModel))
 def update_model(name: str, body: ModelPatch, registry: Registry) -> Response:
     """Set the description, owner or tags (tags given are added or replaced)."""
     updated = registry.update_model(
@@ -139,7 +148,7 @@ def update_model(name: str, body: ModelPatch, registry: Registry) -> Response:
     return _json(updated)
 
 
-@router.post("/{name}/rename")
+@router.post("/{name}/rename", responses=returns(RegisteredModel))
 def rename_model(name: str, body: RenameIn, registry: Registry) -> Response:
     return _json(registry.rename_model(name, body.new_name))
 
@@ -160,7 +169,7 @@ def delete_model_tag(name: str, key: str, registry: Registry) -> Response:
 # -- versions -------------------------------------------------------------------------------
 
 
-@router.post("/{name}/versions", status_code=201)
+@router.post("/{name}/versions", status_code=201, responses=returns(ModelVersion, 201))
 def create_version(name: str, body: VersionIn, registry: Registry) -> Response:
     """Register the model a run logged as the next version (the model is created when
     missing); 404 when the run holds no model there."""
@@ -185,7 +194,7 @@ def create_version(name: str, body: VersionIn, registry: Registry) -> Response:
     return _json(created, 201)
 
 
-@router.get("/{name}/versions")
+@router.get("/{name}/versions", responses=returns(listing("versions", ModelVersion)))
 def list_versions(
     name: str,
     registry: Registry,
@@ -203,7 +212,7 @@ def list_versions(
     return OrjsonResponse({"versions": to_json(chosen), "next_page_token": token})
 
 
-@router.get("/{name}/resolve")
+@router.get("/{name}/resolve", responses=returns(ModelVersion))
 def resolve_version(
     name: str,
     registry: Registry,
@@ -219,12 +228,12 @@ def resolve_version(
     return _json(found)
 
 
-@router.get("/{name}/versions/{version}")
+@router.get("/{name}/versions/{version}", responses=returns(ModelVersion))
 def get_version(name: str, version: VersionPath, registry: Registry) -> Response:
     return _json(registry.get_version(name, version))
 
 
-@router.patch("/{name}/versions/{version}")
+@router.patch("/{name}/versions/{version}", responses=returns(ModelVersion))
 def update_version(
     name: str, version: VersionPath, body: VersionPatch, registry: Registry
 ) -> Response:
@@ -255,7 +264,7 @@ def delete_version_tag(name: str, version: VersionPath, key: str, registry: Regi
 # -- aliases, promotion ---------------------------------------------------------------------
 
 
-@router.put("/{name}/aliases/{alias}")
+@router.put("/{name}/aliases/{alias}", responses=returns(ModelVersion))
 def set_alias(name: str, alias: str, body: AliasIn, registry: Registry) -> Response:
     """Point the alias at a version (403 ApprovalRequiredError on a protected alias)."""
     return _json(registry.set_alias(name, alias, body.version))
@@ -267,7 +276,7 @@ def delete_alias(name: str, alias: str, registry: Registry) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{name}/versions/{version}/promote")
+@router.post("/{name}/versions/{version}/promote", responses=returns(Promotion))
 def promote(name: str, version: VersionPath, body: PromoteIn, registry: Registry) -> Response:
     """Check the built-in gates and move the alias when they pass (409
     PromotionRefusedError with every gate's result when one fails)."""
@@ -284,7 +293,7 @@ def promote(name: str, version: VersionPath, body: PromoteIn, registry: Registry
     return _json(done)
 
 
-@router.post("/{name}/versions/{version}/check-gates")
+@router.post("/{name}/versions/{version}/check-gates", responses=returns({"results": [GateResult]}))
 def check_gates(name: str, version: VersionPath, body: GatesIn, registry: Registry) -> Response:
     """Run the built-in gates without moving the alias; results are stored."""
     results = registry.check_gates(
@@ -293,7 +302,7 @@ def check_gates(name: str, version: VersionPath, body: GatesIn, registry: Regist
     return OrjsonResponse({"results": to_json(results)})
 
 
-@router.get("/{name}/versions/{version}/gates")
+@router.get("/{name}/versions/{version}/gates", responses=returns({"results": [GateResult]}))
 def gate_results(name: str, version: VersionPath, registry: Registry) -> Response:
     return OrjsonResponse({"results": to_json(registry.gate_results(name, version))})
 
@@ -301,7 +310,7 @@ def gate_results(name: str, version: VersionPath, registry: Registry) -> Respons
 # -- lineage, comparison --------------------------------------------------------------------
 
 
-@router.get("/{name}/lineage")
+@router.get("/{name}/lineage", responses=returns(ModelLineage))
 def lineage(
     name: str,
     registry: Registry,
@@ -312,7 +321,7 @@ def lineage(
     return _json(registry.lineage(name, version, alias=alias))
 
 
-@router.get("/{name}/compare")
+@router.get("/{name}/compare", responses=returns(VersionComparison))
 def compare(
     name: str,
     registry: Registry,

@@ -135,6 +135,11 @@ def _rule(r: Row[Any], monitor: str) -> AlertRule:
     )
 
 
+#: Enum members by stored value: a dict lookup per row of a page, not an Enum call.
+_SEVERITIES = {s.value: s for s in Severity}
+_ALERT_STATUSES = {s.value: s for s in AlertStatus}
+
+
 def _delivery(r: Row[Any]) -> Delivery:
     return Delivery(
         id=r.id,
@@ -448,6 +453,8 @@ class SqlMonitoring:
         if not rows:
             return []
         ids = [r.id for r in rows]
+        # The page's IDs as a subquery, not 1,000 bound values to compile and check.
+        page_ids = query.with_only_columns(A.id)
         monitors = {
             r.id: (r.name, r.deployment)
             for r in conn.execute(
@@ -456,7 +463,7 @@ class SqlMonitoring:
         }
         deliveries: dict[str, list[Delivery]] = {i: [] for i in ids}
         for d in conn.execute(
-            select(ALERT_DELIVERIES).where(D.alert_id.in_(ids)).order_by(D.created_at, D.id)
+            select(ALERT_DELIVERIES).where(D.alert_id.in_(page_ids)).order_by(D.created_at, D.id)
         ):
             deliveries[d.alert_id].append(_delivery(d))
         return [
@@ -467,10 +474,10 @@ class SqlMonitoring:
                 deployment=monitors[r.monitor_id][1],
                 result_id=r.result_id,
                 condition=r.condition,
-                severity=Severity(r.severity),
+                severity=_SEVERITIES[r.severity],
                 message=r.message,
                 details=json.loads(r.details),
-                status=AlertStatus(r.status),
+                status=_ALERT_STATUSES[r.status],
                 created_at=r.created_at,
                 acked_at=r.acked_at,
                 acked_by=r.acked_by,

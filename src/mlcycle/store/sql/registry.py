@@ -37,6 +37,9 @@ MT = REGISTERED_MODEL_TAGS.c
 V = MODEL_VERSIONS.c
 VT = MODEL_VERSION_TAGS.c
 A = MODEL_ALIASES.c
+
+#: Statuses by stored value: a dict lookup per row of a page, not an Enum call.
+_STATUSES = {s.value: s for s in ModelVersionStatus}
 G = GATE_RESULTS.c
 
 
@@ -280,16 +283,21 @@ class SqlRegistry:
             REGISTERED_MODELS, M.id == V.model_id
         )
 
-    def _versions(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
+    def _versions(
+        self, conn: Connection, rows: Sequence[Row[Any]], query: Any = None
+    ) -> list[ModelVersion]:
+        """The versions of ``rows`` with their tags and aliases; ``query`` (the statement
+        that gave ``rows``) selects their tags by subquery rather than by 1,000 IDs."""
         if not rows:
             return []
         ids = [r.id for r in rows]
+        chosen: Any = ids if query is None else query.with_only_columns(V.id)
         tags: dict[str, dict[str, str]] = {i: {} for i in ids}
-        for t in conn.execute(select(MODEL_VERSION_TAGS).where(VT.version_id.in_(ids))):
+        for t in conn.execute(select(MODEL_VERSION_TAGS).where(VT.version_id.in_(chosen))):
             tags[t.version_id][t.key] = t.value
         aliases: dict[str, list[str]] = {i: [] for i in ids}
         for a in conn.execute(
-            select(A.version_id, A.alias).where(A.version_id.in_(ids)).order_by(A.alias)
+            select(A.version_id, A.alias).where(A.version_id.in_(chosen)).order_by(A.alias)
         ):
             aliases[a.version_id].append(a.alias)
         return [
@@ -300,7 +308,7 @@ class SqlRegistry:
                 artifact_path=r.artifact_path,
                 flavor=r.flavor,
                 signature=None if r.signature is None else json.loads(r.signature),
-                status=ModelVersionStatus(r.status),
+                status=_STATUSES[r.status],
                 description=r.description,
                 tags=tags[r.id],
                 aliases=tuple(aliases[r.id]),
@@ -347,7 +355,7 @@ class SqlRegistry:
                 query = query.where(V.status.not_in([s.value for s in exclude]))
             if limit is not None:
                 query = query.limit(limit)
-            return self._versions(conn, conn.execute(query).all())
+            return self._versions(conn, conn.execute(query).all(), query)
 
     def versions_of_run(self, run_id: str) -> list[ModelVersion]:
         with self._db.read() as conn:

@@ -103,6 +103,7 @@ class AlertRow(Base):
     __table_args__ = (
         Index("ix_alerts_monitor", "monitor_id", "created_at"),
         Index("ix_alerts_rule", "rule_id"),
+        Index("ix_alerts_created", "created_at", "id"),  # the listing's keyset order
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
