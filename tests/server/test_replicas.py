@@ -5,6 +5,7 @@ scheduled by both replicas that each happen once."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -149,6 +150,6 @@ def test_two_schedulers_run_each_scheduled_monitor_run_once(
     assert len(found) >= SCHEDULED_RUNS
     assert all(r.status is not mon.ResultStatus.FAILED for r in found), found[0].message
     # Each one-second slot ran once: no two results of both schedulers within a slot.
-    gaps = [b.created_at - a.created_at for a, b in zip(found, found[1:], strict=False)]
+    gaps = [b.created_at - a.created_at for a, b in itertools.pairwise(found)]
     assert min(gaps) >= 1000, gaps
     assert monitor.last_run_at == found[-1].created_at  # the last claim is the last run

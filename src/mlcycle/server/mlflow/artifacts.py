@@ -277,9 +277,7 @@ async def server_info(request: Request) -> Response:
             "direct_transfers": {
                 "enabled": signs,
                 "upload": "/api/v1/runs/{run_id}/artifacts-direct" if signs else None,
-                "download": "/api/v1/runs/{run_id}/artifacts/{path}?direct=true"
-                if signs
-                else None,
+                "download": "/api/v1/runs/{run_id}/artifacts/{path}?direct=true" if signs else None,
             },
             "features_enabled": {"gateway": False},
         }
