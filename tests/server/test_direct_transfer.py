@@ -67,6 +67,21 @@ def test_large_files_go_straight_to_the_bucket_and_back(
     client.close()
 
 
+def test_mlflow_server_info_announces_direct_transfers(
+    s3_server: tuple[ServerProcess, str],
+) -> None:
+    server, _ = s3_server
+    info = httpx.get(f"{server.url}/api/3.0/mlflow/server-info").json()
+    assert info["direct_transfers"] == {
+        "enabled": True,
+        "upload": "/api/v1/runs/{run_id}/artifacts-direct",
+        "download": "/api/v1/runs/{run_id}/artifacts/{path}?direct=true",
+    }
+    # MLflow's own presigned protocols are not offered, and the proxy stays
+    assert info["presigned_uploads_enabled"] is False
+    assert info["artifacts_presigned_only"] is False
+
+
 def test_a_commit_with_the_wrong_digest_is_refused_and_removed(
     s3_server: tuple[ServerProcess, str],
 ) -> None:
@@ -106,6 +121,8 @@ def test_a_local_artifact_folder_keeps_the_proxy(tmp_path: Path) -> None:
             f"{server.url}/api/v1/runs/{run.id}/artifacts-direct", json={"path": "y"}
         )
         assert refused.status_code == 409
+        info = httpx.get(f"{server.url}/api/3.0/mlflow/server-info").json()
+        assert info["direct_transfers"]["enabled"] is False
         client.close()
     finally:
         server.stop()

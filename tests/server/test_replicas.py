@@ -1,10 +1,13 @@
 """Two ``mlcycle server`` replicas on one PostgreSQL database and one bucket behave as one
 server: concurrent clients on both, retried ingest stored once, artifacts written through
-one replica read through the other, and an audit chain that never forks."""
+one replica read through the other, an audit chain that never forks, and monitor runs
+scheduled by both replicas that each happen once."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +16,21 @@ import httpx
 import pytest
 
 import mlcycle
+import mlcycle.monitoring as mon
 from mlcycle.governance.audit import AuditTrail
 from mlcycle.store.sql.store import open_store
+from tests.models._models import churn_frame
+from tests.monitoring._setup import DEPLOYMENT, deploy_churn, log_predictions
+from tests.monitoring.test_scheduler import _CliServer
 from tests.s3 import new_bucket
-from tests.server.live import ServerProcess
+from tests.server.live import ServerProcess, empty_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 WRITERS = 4
 POINTS = 2_000
+SCHEDULED_RUNS = 6
+DEADLINE_S = 180.0  # only so a broken scheduler fails instead of hanging the suite
 
 
 @pytest.fixture
@@ -104,3 +113,43 @@ def test_two_replicas_behave_as_one_server(
     assert verification.events >= WRITERS  # every run's end, from both replicas
     for client in clients:
         client.close()
+
+
+def test_two_schedulers_run_each_scheduled_monitor_run_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = open_store(postgres_url)
+    empty_store(store)  # the session's database: start from no monitors
+    store.close()
+    artifacts = tmp_path / "artifacts"
+    with mlcycle.Client(postgres_url, str(artifacts)) as client:
+        setup = deploy_churn(client)
+        now = int(time.time() * 1000)
+        log_predictions(setup, churn_frame(100, seed=5), start_ms=now - 60_000)
+        mon.create("every-1s", DEPLOYMENT, schedule="1s", client=client)
+    replicas = [
+        _CliServer(postgres_url, artifacts, tmp_path / "a.log"),
+        _CliServer(postgres_url, artifacts, tmp_path / "b.log"),
+    ]
+    for replica in replicas:
+        replica.start()
+    try:
+        with mlcycle.Client(postgres_url, str(artifacts)) as client:
+            start = time.monotonic()
+            while len(mon.results("every-1s", client=client)) < SCHEDULED_RUNS:
+                assert time.monotonic() - start < DEADLINE_S, replicas[0].log()
+                time.sleep(0.2)
+    finally:
+        for replica in replicas:
+            replica.stop()
+    for replica in replicas:
+        assert "monitor scheduler on" in replica.log()
+    with mlcycle.Client(postgres_url, str(artifacts)) as client:
+        found = sorted(mon.results("every-1s", client=client), key=lambda r: r.created_at)
+        monitor = mon.get("every-1s", client=client)
+    assert len(found) >= SCHEDULED_RUNS
+    assert all(r.status is not mon.ResultStatus.FAILED for r in found), found[0].message
+    # Each one-second slot ran once: no two results of both schedulers within a slot.
+    gaps = [b.created_at - a.created_at for a, b in itertools.pairwise(found)]
+    assert min(gaps) >= 1000, gaps
+    assert monitor.last_run_at == found[-1].created_at  # the last claim is the last run

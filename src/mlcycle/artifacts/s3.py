@@ -72,10 +72,26 @@ class S3ArtifactStore:
     The constructor does no I/O. Uploads are single requests up to :data:`PART_SIZE`, then
     multipart; a failed upload leaves no object behind (S3 commits an object only when its
     upload completes), so no record can point at half a file.
+
+    A request that fails on the way (a 5xx answer such as 503 Slow Down, a dropped
+    connection, no answer within ``timeout_s``) is retried up to ``max_retries`` times with
+    backoff, within ``retry_timeout_s`` in all; then the operation raises one
+    :class:`~mlcycle.errors.ArtifactStoreError` naming the URI.
     """
 
-    def __init__(self, uri: str, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        environ: Mapping[str, str] | None = None,
+        timeout_s: float = 300.0,
+        max_retries: int = 3,
+        retry_timeout_s: float = 15.0,
+    ) -> None:
         self.bucket, self.prefix = parse_s3_uri(uri)
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.retry_timeout_s = retry_timeout_s
         self.uri_root = f"s3://{self.bucket}" + (f"/{self.prefix}" if self.prefix else "")
         env = os.environ if environ is None else environ
         self.endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
@@ -118,11 +134,11 @@ class S3ArtifactStore:
                 client_options={
                     "allow_http": bool(self.endpoint and self.endpoint.startswith("http://")),
                     "connect_timeout": timedelta(seconds=5),
-                    "timeout": timedelta(seconds=300),
+                    "timeout": timedelta(seconds=self.timeout_s),
                 },
                 retry_config={
-                    "max_retries": 3,
-                    "retry_timeout": timedelta(seconds=15),
+                    "max_retries": self.max_retries,
+                    "retry_timeout": timedelta(seconds=self.retry_timeout_s),
                     "backoff": {
                         "init_backoff": timedelta(milliseconds=100),
                         "max_backoff": timedelta(seconds=2),
@@ -136,8 +152,9 @@ class S3ArtifactStore:
             ) from exc
 
     @contextlib.contextmanager
-    def _errors(self, key: str | None = None) -> Iterator[None]:
-        """Translate the object store's errors at this boundary."""
+    def _errors(self, key: str | None = None, *, streaming: bool = False) -> Iterator[None]:
+        """Translate the object store's errors at this boundary. ``streaming``: around a
+        read or write of an open object, whose failures obstore raises as plain OSError."""
         try:
             yield
         except (obs_errors.NotFoundError, FileNotFoundError) as exc:
@@ -172,11 +189,18 @@ class S3ArtifactStore:
                     "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)",
                     field="artifact_uri",
                 ) from exc
-            where = f" at {self.endpoint}" if self.endpoint else ""
-            raise ArtifactStoreError(
-                f"artifact store {self.uri_root}{where} failed: {_first_line(exc)}",
-                field="artifact_uri",
-            ) from exc
+            raise self._failed(exc) from exc
+        except OSError as exc:
+            if not streaming:
+                raise  # e.g. the local source of an upload went away: not the store's fault
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: BaseException) -> ArtifactStoreError:
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        return ArtifactStoreError(
+            f"artifact store {self.uri_root}{where} failed: {_first_line(exc)}",
+            field="artifact_uri",
+        )
 
     def _bucket_exists(self) -> bool:
         """Whether the bucket is there (a HEAD of a missing object cannot tell a missing
@@ -360,7 +384,7 @@ class _Reader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        with self._owner._errors(self._key):
+        with self._owner._errors(self._key, streaming=True):
             data = self._reader.read(len(buffer))
         n = len(data)
         buffer[:n] = memoryview(data)
@@ -395,14 +419,14 @@ class _Writer(io.RawIOBase):
 
     def write(self, data: Buffer) -> int:
         view = memoryview(data)
-        with self._owner._errors():
+        with self._owner._errors(streaming=True):
             self._writer.write(view.tobytes())
         self._written += view.nbytes
         return view.nbytes
 
     def close(self) -> None:
         if not self.closed:
-            with self._owner._errors():
+            with self._owner._errors(streaming=True):
                 self._writer.close()
         super().close()
 

@@ -16,7 +16,9 @@ nor pyarrow; they load with the first prediction):
 * :mod:`mlcycle.batch.sources` - Parquet files and folders, CSV, datasets as numbered chunks
 * :mod:`mlcycle.batch.predictor` - one chunk of input rows to its output rows
 * :mod:`mlcycle.batch.executors` - the :class:`Executor` protocol and :class:`ThreadExecutor`
+* :mod:`mlcycle.batch.slices` - where a chunk's rows are, for workers that read them
 * :mod:`mlcycle.batch.parts` - finished chunks kept for a resume, and the job manifest
+* :mod:`mlcycle.batch.bucket_parts` - ``s3://`` output: partitioned Parquet in a bucket
 * :mod:`mlcycle.batch.job` - :func:`~mlcycle.batch.job.run_batch`: read, predict, assemble
 * :mod:`mlcycle.batch.results` - :class:`BatchResult` and :class:`ModelIdentity`
 """

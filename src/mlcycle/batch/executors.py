@@ -39,6 +39,10 @@ class Executor(Protocol):
     * ``items`` is consumed lazily, at most ``in_flight`` items ahead of the consumer;
     * an exception raised by ``fn`` is re-raised by the iterator (chunks already yielded
       stay done); closing the iterator early cancels the chunks not started.
+
+    An executor whose workers are not threads of this process may say so with a class
+    attribute ``reads_in_workers = True``: a job then sends them where each chunk of a
+    Parquet input is (:class:`~mlcycle.batch.slices.ChunkSlice`) instead of its rows.
     """
 
     @property
@@ -67,6 +71,9 @@ class ThreadExecutor:
         self._workers, self._window = check_workers(workers, in_flight)
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    #: Chunks are read by this process (a reader thread), not by the workers.
+    reads_in_workers = False
 
     @property
     def workers(self) -> int:
@@ -165,6 +172,9 @@ class ProcessExecutor:
     ...     list(executor.map(abs, [-1, -2]))
     [1, 2]
     """
+
+    #: Each worker reads its own chunks of Parquet input (the driver sends where they are).
+    reads_in_workers = True
 
     def __init__(self, workers: int = 2, *, in_flight: int | None = None) -> None:
         self._workers, self._window = check_workers(workers, in_flight)

@@ -9,6 +9,14 @@ The flow of :func:`run_batch`::
 
 Three things overlap: a reader thread decodes the next chunks (up to ``READ_AHEAD``), the
 executor's workers predict (and save parts), and the caller's thread writes the output.
+With an executor whose workers are other processes or Ray tasks
+(``executor.reads_in_workers``) and Parquet input, the driver reads nothing: it sends each
+worker a :class:`~mlcycle.batch.slices.ChunkSlice` (file, row groups, rows) and the worker
+reads its chunk straight from the file or the bucket.
+
+An ``s3://bucket/prefix`` output is partitioned Parquet written by the workers themselves
+(:mod:`mlcycle.batch.bucket_parts`): one part per chunk, no assembly, resumable the same
+way (parts already in the bucket are skipped).
 Only a few chunks are in memory at any time, whatever the input's size. When the job is
 interrupted (Ctrl-C, ``kill -9``, a model error), the parts already written stay; a new
 run with the same model, input, chunk size and options computes only the others and
@@ -27,6 +35,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped,unused-ignore]
 
+from mlcycle.batch.bucket_parts import BucketParts, is_bucket_uri
 from mlcycle.batch.executors import Executor
 from mlcycle.batch.parts import PartStore
 from mlcycle.batch.predictor import ChunkPredictor
@@ -37,7 +46,8 @@ from mlcycle.batch.results import (
     ModelIdentity,
     Progress,
 )
-from mlcycle.batch.sources import Chunk, ChunkSource
+from mlcycle.batch.slices import ChunkSlice, parquet_slices
+from mlcycle.batch.sources import Chunk, ChunkSource, ParquetSource
 from mlcycle.datasets.reading import prefetch
 from mlcycle.errors import InvalidInputError, MlcycleError, PredictionFailedError
 from mlcycle.models.loaded import LoadedModel
@@ -60,7 +70,8 @@ def run_batch(
     progress: Progress | None = None,
     explain: bool = False,
 ) -> BatchResult:
-    """Predict every row of ``source`` with ``model`` into the Parquet file ``output``.
+    """Predict every row of ``source`` with ``model`` into the Parquet file ``output`` (or
+    the partitioned Parquet output ``s3://bucket/prefix``).
 
     Resumes a job interrupted earlier when the model, input, ``chunk_rows`` and output
     options are the same (ConflictError otherwise, unless ``restart``). Raises
@@ -68,8 +79,10 @@ def run_batch(
     is written) and PredictionFailedError when the model raises.
     """
     started = time.perf_counter()
+    bucket = is_bucket_uri(output)
     target = Path(output)
-    _check_output(target)
+    if not bucket:
+        _check_output(target)
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise InvalidInputError(
             f"chunk_rows must be a positive integer, got {chunk_rows!r}", field="chunk_rows"
@@ -82,7 +95,6 @@ def run_batch(
         constants=_model_columns(identity) if model_columns else None,
         explain=explain,
     )
-    parts = PartStore(target)
     manifest = {
         "input": source.fingerprint(),
         "model": {"uri": identity.uri, "version": identity.version, "digest": identity.digest},
@@ -94,18 +106,27 @@ def run_batch(
             "explain": explain,
         },
     }
-    finished = parts.open(manifest, restart=restart)
     report = progress or _no_progress
+    if bucket:
+        return _run_to_bucket(
+            predictor,
+            identity,
+            source,
+            str(output),
+            manifest,
+            executor=executor,
+            chunk_rows=chunk_rows,
+            restart=restart,
+            report=report,
+            started=started,
+        )
+    parts = PartStore(target)
+    finished = parts.open(manifest, restart=restart)
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
 
     work = ChunkWork(predictor, parts, source.description)
-
-    # A reader thread decodes the next chunks (Arrow releases the GIL) while this thread
-    # writes the output and the workers predict.
-    chunks = _read_ahead(
-        source.chunks(chunk_rows=chunk_rows, columns=predictor.columns, skip=finished)
-    )
+    chunks = _work_items(source, executor, chunk_rows, predictor.columns, finished)
     writer = _Assembler(target, parts.temp_output, identity.metadata(), source.description)
     computed = 0
     limits = threadpool_limits(limits=native_threads(executor.workers))
@@ -138,18 +159,93 @@ def run_batch(
     )
 
 
+def _run_to_bucket(
+    predictor: ChunkPredictor,
+    identity: ModelIdentity,
+    source: ChunkSource,
+    output: str,
+    manifest: Mapping[str, object],
+    *,
+    executor: Executor,
+    chunk_rows: int,
+    restart: bool,
+    report: Progress,
+    started: float,
+) -> BatchResult:
+    """The job with an ``s3://`` output: workers write the parts into the bucket, which
+    are the output; nothing is assembled."""
+    metadata = dict(identity.metadata())
+    metadata[f"{METADATA_PREFIX}input"] = source.description
+    parts = BucketParts(output, metadata=metadata)
+    finished = parts.open(manifest, restart=restart)
+    done_rows = sum(finished.values())
+    report(done_rows, source.num_rows)
+    work = ChunkToBucket(predictor, parts, source.description)
+    items = _work_items(source, executor, chunk_rows, predictor.columns, finished)
+    computed = 0
+    limits = threadpool_limits(limits=native_threads(executor.workers))
+    try:
+        for _, rows in executor.map(work, items):
+            computed += 1
+            done_rows += rows
+            report(done_rows, source.num_rows)
+    finally:
+        items.close()
+        limits.restore_original_limits()
+    if computed + len(finished) == 0:
+        raise InvalidInputError("the input has no rows to predict", field="input")
+    columns = parts.columns()
+    parts.complete({"rows": done_rows, "chunks": computed + len(finished)})
+    return BatchResult(
+        output=parts.uri,
+        rows=done_rows,
+        chunks=computed + len(finished),
+        computed_chunks=computed,
+        resumed_chunks=len(finished),
+        model=identity,
+        columns=columns,
+        seconds=time.perf_counter() - started,
+        uses_numpy=predictor.uses_numpy,
+    )
+
+
+def _work_items(
+    source: ChunkSource,
+    executor: Executor,
+    chunk_rows: int,
+    columns: Sequence[str],
+    finished: Mapping[int, int],
+) -> Generator[Chunk | ChunkSlice, None, None]:
+    """What the executor maps over: slices its workers read themselves when they are
+    other processes or Ray tasks and the input is Parquet; else chunks that a reader
+    thread decodes ahead (Arrow releases the GIL) while the workers predict."""
+    if getattr(executor, "reads_in_workers", False) and isinstance(source, ParquetSource):
+        yield from parquet_slices(source, chunk_rows=chunk_rows, columns=columns, skip=finished)
+        return
+    yield from _read_ahead(source.chunks(chunk_rows=chunk_rows, columns=columns, skip=finished))
+
+
 class ChunkWork:
     """Predicts one chunk and saves it as a part; picklable, so the chunks of a job can
-    run in other processes or on Ray workers (which save their parts themselves)."""
+    run in other processes or on Ray workers (which save their parts themselves). A
+    :class:`~mlcycle.batch.slices.ChunkSlice` is read first, where the work runs."""
 
-    def __init__(self, predictor: ChunkPredictor, parts: PartStore, description: str) -> None:
+    def __init__(
+        self, predictor: ChunkPredictor, parts: PartStore | BucketParts, description: str
+    ) -> None:
         self.predictor = predictor
         self.parts = parts
         self.description = description
 
-    def __call__(self, chunk: Chunk) -> tuple[int, pa.Table]:
+    def __call__(self, item: Chunk | ChunkSlice) -> tuple[int, pa.Table]:
+        chunk = item.read() if isinstance(item, ChunkSlice) else item
+        table = self.predict(chunk)
+        self.parts.write(chunk.index, table)
+        return chunk.index, table
+
+    def predict(self, chunk: Chunk) -> pa.Table:
         try:
-            table = self.predictor(chunk.data)
+            return self.predictor(chunk.data)
         except MlcycleError:
             raise
         except Exception as exc:  # the model's own failure, reported with its chunk
@@ -159,8 +255,18 @@ class ChunkWork:
                 chunk=chunk.index,
                 rows=(chunk.start, chunk.stop - 1),
             ) from exc
-        self.parts.write(chunk.index, table)
-        return chunk.index, table
+
+
+class ChunkToBucket:
+    """A :class:`ChunkWork` whose part, written into the bucket, is the output: only the
+    chunk's number and row count travel back to the driver."""
+
+    def __init__(self, predictor: ChunkPredictor, parts: BucketParts, description: str) -> None:
+        self.work = ChunkWork(predictor, parts, description)
+
+    def __call__(self, item: Chunk | ChunkSlice) -> tuple[int, int]:
+        index, table = self.work(item)
+        return index, int(table.num_rows)
 
 
 def native_threads(workers: int) -> int:

@@ -44,6 +44,12 @@ _WHAT = {
 }
 
 
+def manifest_differences(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """What differs between two job manifests, for messages ("model and chunk size")."""
+    differs = [_WHAT.get(k, k) for k in _WHAT if current.get(k) != wanted.get(k)]
+    return " and ".join(differs) or "manifest"
+
+
 def parts_dir(output: Path) -> Path:
     """Where the finished chunks of the job writing ``output`` are kept."""
     return output.with_name(output.name + ".parts")
@@ -66,11 +72,10 @@ class PartStore:
         wanted = json.loads(json.dumps({"format": FORMAT, **manifest}, sort_keys=True))
         current = self._read_manifest()
         if current is not None and current != wanted and not restart:
-            differs = [_WHAT.get(k, k) for k in _WHAT if current.get(k) != wanted.get(k)]
             count = len(self.finished())
             raise ConflictError(
                 f"'{self.path}' holds {count} finished chunk(s) of a job with a different "
-                f"{' and '.join(differs) or 'manifest'}; rerun with the same arguments to "
+                f"{manifest_differences(current, wanted)}; rerun with the same arguments to "
                 "resume, or with --restart (restart=True) to discard them",
                 field="restart",
             )

@@ -24,9 +24,14 @@ class RayExecutor:
     ``address`` is the cluster (default ``RAY_ADDRESS``, else a local cluster); a task
     whose worker died is retried ``max_retries`` times.
 
+    Parquet input is read by the tasks themselves, from the file or the bucket
+    (``reads_in_workers``): each task is sent where its chunk is, not the rows.
+
     >>> executor = RayExecutor(workers=4)  # doctest: +SKIP
     >>> mlcycle.batch.predict(m, "in.parquet", "o.parquet", executor=executor)  # doctest: +SKIP
     """
+
+    reads_in_workers = True
 
     def __init__(
         self,

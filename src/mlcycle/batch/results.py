@@ -74,7 +74,7 @@ class BatchResult:
     (1000000, 10, 0)
     """
 
-    output: Path
+    output: Path | str
     rows: int
     chunks: int
     computed_chunks: int

@@ -114,7 +114,7 @@ def rechunk(
         yield Chunk(held_index, held_index * chunk_rows, pa.Table.from_batches(held, schema))
 
 
-def _check_chunk_rows(chunk_rows: int) -> int:
+def check_chunk_rows(chunk_rows: int) -> int:
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise InvalidInputError(
             f"chunk_rows must be a positive integer, got {chunk_rows!r}", field="chunk_rows"
@@ -122,7 +122,7 @@ def _check_chunk_rows(chunk_rows: int) -> int:
     return chunk_rows
 
 
-def _check_columns(schema: pa.Schema, columns: Sequence[str] | None, what: str) -> list[str]:
+def check_columns(schema: pa.Schema, columns: Sequence[str] | None, what: str) -> list[str]:
     if columns is None:
         return list(schema.names)
     missing = [c for c in columns if c not in schema.names]
@@ -188,7 +188,10 @@ def _readable(file: Path | ObjectFile) -> Iterator[Any]:
 
 
 @dataclass(frozen=True)
-class _RowGroup:
+class RowGroup:
+    """Row group ``group`` of file number ``file``: rows ``start`` to ``stop - 1`` of the
+    input."""
+
     file: int
     group: int
     start: int
@@ -222,7 +225,7 @@ class ParquetSource:
             else list(_parquet_files(Path(path)))
         )
         self._fingerprint = dict(fingerprint) if fingerprint is not None else None
-        self._groups: list[_RowGroup] = []
+        self._groups: list[RowGroup] = []
         schema: pa.Schema | None = None
         start = 0
         for number, file in enumerate(self._files):
@@ -239,7 +242,7 @@ class ParquetSource:
             for group in range(meta.metadata.num_row_groups):
                 rows = meta.metadata.row_group(group).num_rows
                 if rows:
-                    self._groups.append(_RowGroup(number, group, start, rows))
+                    self._groups.append(RowGroup(number, group, start, rows))
                     start += rows
         assert schema is not None
         if len(schema) == 0 or start == 0:
@@ -263,6 +266,11 @@ class ParquetSource:
     def files(self) -> list[Path | ObjectFile]:
         return list(self._files)
 
+    @property
+    def row_groups(self) -> list[RowGroup]:
+        """The non-empty row groups of the files, in input order."""
+        return list(self._groups)
+
     def fingerprint(self) -> dict[str, Any]:
         if self._fingerprint is not None:
             return dict(self._fingerprint)
@@ -275,15 +283,15 @@ class ParquetSource:
         columns: Sequence[str] | None,
         skip: Container[int] = _NO_CHUNKS,
     ) -> Iterator[Chunk]:
-        _check_chunk_rows(chunk_rows)
-        names = _check_columns(self._schema, columns, self._description)
+        check_chunk_rows(chunk_rows)
+        names = check_columns(self._schema, columns, self._description)
         return rechunk(self._pieces(chunk_rows, names, skip), chunk_rows, skip)
 
     def _pieces(
         self, chunk_rows: int, names: list[str], skip: Container[int]
     ) -> Iterator[tuple[int, pa.RecordBatch]]:
         # Runs of consecutive row groups of one file that hold a chunk still to compute.
-        runs: list[list[_RowGroup]] = []
+        runs: list[list[RowGroup]] = []
         for group in self._groups:
             first, last = group.start // chunk_rows, (group.stop - 1) // chunk_rows
             if all(i in skip for i in range(first, last + 1)):
@@ -395,8 +403,8 @@ class StreamSource:
         columns: Sequence[str] | None,
         skip: Container[int] = _NO_CHUNKS,
     ) -> Iterator[Chunk]:
-        _check_chunk_rows(chunk_rows)
-        names = _check_columns(self._schema, columns, self._description)
+        check_chunk_rows(chunk_rows)
+        names = check_columns(self._schema, columns, self._description)
         return rechunk(self._pieces(names), chunk_rows, skip)
 
     def _pieces(self, names: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:

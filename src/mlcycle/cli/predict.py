@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,7 +81,13 @@ def predict(
         ),
     ],
     output_path: Annotated[
-        Path, typer.Option("--output", "-o", metavar="PATH", help="The Parquet file to write.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="The Parquet file to write, or s3://BUCKET/PREFIX for partitioned Parquet.",
+        ),
     ],
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Chunks predicted at the same time.")
@@ -157,6 +162,7 @@ def predict(
         mlcycle predict models:/churn/3 -i churn-test@2 -o preds.parquet --keep id --workers 2
         mlcycle predict models:/churn/3 -i churn-test@2 -o explained.parquet --explain
         mlcycle predict models:/churn/3 -i big.parquet -o preds.parquet --executor ray
+        mlcycle predict models:/churn/3 -i s3://data/big/ -o s3://data/scores/ --executor process
     """
     columns = [c.strip() for c in keep.split(",") if c.strip()] if keep else []
     bar = _Bar(quiet or as_json)
@@ -179,8 +185,9 @@ def predict(
                 client=client(ctx),
             )
     except KeyboardInterrupt:
+        kept = output_path if output_path.startswith("s3://") else f"{output_path}.parts"
         typer.echo(
-            f"interrupted: finished chunks are kept in {output_path}.parts; run the same "
+            f"interrupted: finished chunks are kept in {kept}; run the same "
             "command again to resume",
             err=True,
         )

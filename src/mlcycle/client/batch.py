@@ -57,7 +57,9 @@ def predict(
             dataset (``"NAME@VERSION"``, ``"NAME"`` for its latest version, or a
             :class:`~mlcycle.entities.DatasetVersion`).
         output: the Parquet file to write: the ``keep`` columns, ``prediction`` and, for
-            classifiers, ``proba_<class>`` per class, in input order. The file's metadata
+            classifiers, ``proba_<class>`` per class, in input order; or an
+            ``s3://bucket/prefix`` to write partitioned Parquet there (one
+            ``part-NNNNNN.parquet`` per chunk, written by the workers). The file's metadata
             names the model (``mlcycle.model_uri``, ``mlcycle.model_name``,
             ``mlcycle.model_version``...); ``model_columns=True`` adds them as columns.
         workers: chunks predicted at the same time (by threads unless ``executor`` says
@@ -199,6 +201,8 @@ def _resolve_input(input: InputRef, client: Client | None) -> ChunkSource:
 
 def _check_not_in_input(input: InputRef, output: str | os.PathLike[str]) -> None:
     if isinstance(input, DatasetVersion) or os.fspath(input).startswith("s3://"):
+        return
+    if os.fspath(output).startswith("s3://"):
         return
     source, target = Path(input).resolve(), Path(output).resolve()
     if target == source or (source.is_dir() and source in target.parents):

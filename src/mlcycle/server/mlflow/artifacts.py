@@ -3,9 +3,10 @@
 
 Bytes stream through the server in both directions (never held whole in memory). A proxy
 path naming a run's artifacts (see :mod:`.uris`) reads and writes that run's artifacts in
-mlcycle's store and index; other paths are the MLflow artifact area. Multipart uploads and
-presigned URLs are not offered: ``/api/3.0/mlflow/server-info`` says so, and the client
-then uploads and downloads through the proxy.
+mlcycle's store and index; other paths are the MLflow artifact area. MLflow's multipart
+uploads and presigned URLs are not offered: ``/api/3.0/mlflow/server-info`` says so, and
+MLflow's client then uploads and downloads through the proxy. The same answer announces
+mlcycle's direct transfers (``direct_transfers``) when the artifact store signs URLs.
 """
 
 from __future__ import annotations
@@ -250,7 +251,15 @@ async def multipart(request: Request) -> Response:
 
 
 async def server_info(request: Request) -> Response:
-    """What MLflow's client asks before choosing how to move artifacts."""
+    """What MLflow's client asks before choosing how to move artifacts.
+
+    MLflow's own presigned protocols (multipart ``mpu/*``, ``presigned_uploads_enabled``)
+    are not offered, so an MLflow client keeps using the proxy; whether this server hands
+    out presigned URLs for mlcycle's direct transfers (its artifact store is a bucket) is
+    announced in ``direct_transfers``. The proxy always stays, so ``artifacts_presigned_only``
+    is false either way.
+    """
+    signs = callable(getattr(context(request).tracking.artifact_store, "presigned_url", None))
     return json_response(
         {
             "store_type": "SqlStore",
@@ -259,11 +268,17 @@ async def server_info(request: Request) -> Response:
             "trace_archival_enabled": False,
             "multipart_uploads_enabled": False,
             "multipart_downloads_enabled": False,
-            # bytes always stream through this server's proxy, never by presigned URLs
+            "presigned_uploads_enabled": False,
+            "presigned_downloads_enabled": False,
             "artifacts_presigned_only": False,
             "presigned_upload_run_id_supported": False,
             "presigned_upload_model_id_supported": False,
             "model_artifact_presigned_downloads_supported": False,
+            "direct_transfers": {
+                "enabled": signs,
+                "upload": "/api/v1/runs/{run_id}/artifacts-direct" if signs else None,
+                "download": "/api/v1/runs/{run_id}/artifacts/{path}?direct=true" if signs else None,
+            },
             "features_enabled": {"gateway": False},
         }
     )
