@@ -164,6 +164,8 @@ def test_metrics_count_requests_latency_and_batches(server: ServeProcess) -> Non
         ({"dataframe_records": [dict(churn_rows(1)[0], plan=None)]}, "plan", "missing value"),
         ({"dataframe_records": [dict(churn_rows(1)[0], tenure=None)]}, "tenure", "null"),
         ({"dataframe_records": [dict(churn_rows(1)[0], calls=2**64)]}, "calls", "64 bits"),
+        # found by the reliability corpus: parsed as the float -2**63, it was answered 200
+        ({"dataframe_records": [dict(churn_rows(1)[0], calls=-(2**63) - 1)]}, "calls", "64 bits"),
         (
             {"dataframe_records": [churn_rows(1)[0], dict(churn_rows(1)[0], calls=2**63)]},
             "calls",

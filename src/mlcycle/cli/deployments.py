@@ -13,6 +13,7 @@ from mlcycle import deployments
 from mlcycle.cli import output
 from mlcycle.cli.context import client, state
 from mlcycle.cli.output import JsonOption
+from mlcycle.cli.serve import GracefulOption, MaxBodyOption
 from mlcycle.durations import parse_duration_ms
 from mlcycle.entities.deployment_json import deployment_to_dict, event_to_dict
 from mlcycle.errors import InvalidInputError
@@ -350,8 +351,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8080,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    max_body_mib: MaxBodyOption = 64.0,
+    graceful_timeout: GracefulOption = 10.0,
 ) -> None:
-    """Serve a deployment over HTTP, following its changes while it runs.
+    """Serve a deployment over HTTP, following its changes while it runs, until stopped
+    with Ctrl-C or SIGTERM (in-flight requests finish and the prediction log is written
+    first, for up to --graceful-timeout seconds).
 
     Open Inference Protocol v2 and MLflow's /invocations; rollouts and alias moves are
     picked up without a restart.
@@ -361,6 +366,16 @@ def serve(
         mlcycle deployments serve churn --port 8080
     """
     # Deferred: the serving stack (FastAPI, uvicorn, the model) loads only for this command.
-    from mlcycle.serving import serve_deployment
+    from mlcycle.serving import ServingConfig, serve_deployment
 
-    serve_deployment(name, host=host, port=port, workers=workers, settings=state(ctx).settings())
+    config = ServingConfig(
+        max_body_bytes=max(1, int(max_body_mib * 2**20)), graceful_shutdown_s=graceful_timeout
+    )
+    serve_deployment(
+        name,
+        host=host,
+        port=port,
+        workers=workers,
+        settings=state(ctx).settings(),
+        config=config,
+    )

@@ -9,6 +9,22 @@ import typer
 from mlcycle.cli.context import state
 from mlcycle.durations import parse_duration_ms
 
+MaxBodyOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        help="Largest request body in MiB; a larger one is answered 413 before it is read.",
+    ),
+]
+GracefulOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        help="On SIGTERM or Ctrl-C: seconds in-flight requests get to finish (new connections "
+        "are refused at once) before the prediction log is flushed and the process exits.",
+    ),
+]
+
 
 def serve(
     ctx: typer.Context,
@@ -53,9 +69,12 @@ def serve(
             help="A type to trust when loading the model (repeatable; see `mlcycle models load`).",
         ),
     ] = None,
+    max_body_mib: MaxBodyOption = 64.0,
+    graceful_timeout: GracefulOption = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve a model until stopped with Ctrl-C: POST /v2/models/NAME/infer (Open Inference
+    """Serve a model until stopped with Ctrl-C or SIGTERM (in-flight requests finish and
+    the prediction log is written first): POST /v2/models/NAME/infer (Open Inference
     Protocol), POST /invocations (MLflow's formats and CSV), POST /feedback, GET /metrics.
 
     Examples:
@@ -78,6 +97,8 @@ def serve(
         poll_interval_s=parse_duration_ms(poll_interval, field="poll_interval") / 1000.0,
         trusted=tuple(trust or ()),
         log_level=log_level,
+        max_body_bytes=max(1, int(max_body_mib * 2**20)),
+        graceful_shutdown_s=graceful_timeout,
     )
     serve_model(
         model_uri,

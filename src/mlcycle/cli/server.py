@@ -39,6 +39,14 @@ def server(
     max_body_mib: Annotated[
         float, typer.Option(help="Largest request body (JSON, metric batches) in MiB.")
     ] = 64.0,
+    graceful_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="On SIGTERM or Ctrl-C: seconds in-flight requests get to finish (new "
+            "connections are refused at once).",
+        ),
+    ] = 30.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     auth: Annotated[
         bool,
@@ -58,7 +66,8 @@ def server(
         float, typer.Option(min=0.1, help="Seconds between the monitor scheduler's checks.")
     ] = 15.0,
 ) -> None:
-    """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C.
+    """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C or SIGTERM
+    (in-flight requests finish first, for up to --graceful-timeout seconds).
 
     Clients use it with MLCYCLE_TRACKING_URI=http://HOST:PORT and unchanged code.
     """
@@ -70,6 +79,7 @@ def server(
     )
     config = ServerConfig(
         max_body_bytes=int(max_body_mib * 2**20),
+        graceful_shutdown_s=graceful_timeout,
         log_level=log_level,
         auth=auth or settings.auth,
     )

@@ -35,7 +35,7 @@ import orjson
 from mlcycle import __version__
 from mlcycle.errors import InvalidInputError, MlcycleError, NotFoundError
 from mlcycle.serving import explain as explaining
-from mlcycle.serving.decode import mlflow_inputs, oip_inputs, parse_json
+from mlcycle.serving.decode import InferRequest, mlflow_inputs, oip_inputs, parse_json
 from mlcycle.serving.errors import (
     MLFLOW_CODES,
     MalformedRequestError,
@@ -142,10 +142,12 @@ class ServingApp:
                         f"{self.max_body_bytes}",
                         field="body",
                     )
-                body = await self._body(receive)
+                body = await self._body(receive, length)
                 if path == "/invocations":
+                    inputs = mlflow_inputs(body, content_type)
+                    body = b""  # decoded: the bytes need not live as long as the request
                     served = await self._runtime().infer(
-                        mlflow_inputs(body, content_type),
+                        inputs,
                         request_id=rid,
                         routing_key=routing_key,
                         proba=False,
@@ -154,7 +156,9 @@ class ServingApp:
                     await _respond(send, 200, payload, rid, _model_headers(served))
                     return
                 if path.startswith("/v2/models/") and path.endswith("/infer"):
-                    await self._infer(path, body, rid, routing_key, send)
+                    request = oip_inputs(body)
+                    body = b""  # decoded: the bytes need not live as long as the request
+                    await self._infer(path, request, rid, routing_key, send)
                     return
                 if path.startswith("/v2/models/") and path.endswith("/explain"):
                     _, version = self._model_path(path.removesuffix("/explain"))
@@ -183,7 +187,12 @@ class ServingApp:
             logger.exception("request %s (%s %s) failed", rid, method, path)
             await self._error(send, exc, rid, protocol)
 
-    async def _body(self, receive: Receive) -> bytes:
+    async def _body(self, receive: Receive, length: int) -> bytes:
+        """The request body, refused (413) as soon as it passes the cap. With a declared
+        ``length``, the chunks are copied into one buffer of that size as they arrive, so
+        the body is held once (not as chunks plus their join)."""
+        if length > 0:
+            return await self._sized_body(receive, length)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -201,6 +210,36 @@ class ServingApp:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    async def _sized_body(self, receive: Receive, length: int) -> bytes:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        if not more and len(chunk) <= length:
+            return chunk  # the usual case: the whole body in one message, no copy
+        buffer = bytearray(length)
+        size = 0
+        while True:
+            end = size + len(chunk)
+            if end > length:  # more than declared: uvicorn refuses it first, but be sure
+                raise MalformedRequestError(
+                    f"the body is longer than its content-length ({length})", field="body"
+                )
+            buffer[size:end] = chunk
+            size = end
+            if not more:
+                break
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+        if size < length:
+            del buffer[size:]
+        # orjson, csv and numpy read a bytearray as they read bytes
+        return buffer  # type: ignore[return-value]
+
     def _runtime(self) -> Runtime:
         if self.runtime is None:
             raise NotFoundError("the serving runtime is not started", field="runtime")
@@ -209,11 +248,10 @@ class ServingApp:
     # -- Open Inference Protocol ------------------------------------------------------
 
     async def _infer(
-        self, path: str, body: bytes, rid: str, routing_key: str | None, send: Send
+        self, path: str, request: InferRequest, rid: str, routing_key: str | None, send: Send
     ) -> None:
         runtime = self._runtime()
         name, version = self._model_path(path.removesuffix("/infer"))
-        request = oip_inputs(body)
         wanted = request.outputs
         if wanted is not None:
             unknown = [o for o in wanted if o not in ("predict", "predict_proba")]

@@ -25,6 +25,11 @@ class ServingConfig:
     ``log_*``: the prediction log's flush thresholds and queue bound (rows).
     ``recent_requests``: how many request IDs are remembered for feedback.
     ``trusted``: types trusted when loading models (see ``mlcycle.models.load``).
+    ``max_body_bytes``: largest request body; a larger one is answered 413, checked on
+    ``content-length`` and again while a chunked body streams in (never read whole first).
+    ``graceful_shutdown_s``: on SIGTERM or Ctrl-C, how long requests in flight get to
+    finish (new connections are refused at once); then the prediction log and the
+    metrics are flushed and the process exits.
     """
 
     poll_interval_s: float = 1.0
@@ -46,6 +51,10 @@ class ServingConfig:
         for name in ("log_flush_rows", "log_max_queued_rows", "recent_requests", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise InvalidInputError(f"{name} must be at least 1", field=name)
+        if self.graceful_shutdown_s < 0:
+            raise InvalidInputError(
+                "graceful_shutdown_s must not be negative", field="graceful_shutdown_s"
+            )
         object.__setattr__(self, "trusted", tuple(self.trusted))
 
     def to_json(self) -> str:

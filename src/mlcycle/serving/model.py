@@ -351,13 +351,17 @@ def _first_missing(array: np.ndarray) -> int | None:
 
 
 def _check_int64(spec: ColumnSpec, array: np.ndarray) -> None:
-    """Refuse integers that int64 cannot hold (a float past 2**63 would cast to garbage)."""
+    """Refuse integers that int64 cannot hold (a float past 2**63 would cast to garbage).
+
+    A float of -2**63 is refused too: the JSON parser reads an integer past 64 bits as
+    the nearest float, so -(2**63) - 1 arrives as exactly -2**63 (an integer literal in
+    range arrives as an int, not here)."""
     if array.dtype.kind == "i":
         return  # int64 or narrower already
     if array.dtype.kind in "fu":
         values = array.astype(np.float64) if array.dtype.kind == "u" else array
         with np.errstate(invalid="ignore"):
-            outside = np.flatnonzero((values < -(2.0**63)) | (values >= 2.0**63))
+            outside = np.flatnonzero((values <= -(2.0**63)) | (values >= 2.0**63))
         if outside.size:
             raise InvalidInputError(
                 f"column {spec.name!r} has an integer past 64 bits in row {int(outside[0])}",
