@@ -12,7 +12,7 @@ import mlcycle.deployments
 import mlcycle.monitoring
 import mlcycle.registry
 from mlcycle.cli import demo, output
-from mlcycle.cli.demo.shared import DEPLOYMENT, MONITOR
+from mlcycle.cli.demo.shared import DEPLOYMENT, ESTIMATE_MONITOR, MONITOR
 from mlcycle.entities import ModelVersionStatus
 from tests.cli.conftest import Cli
 
@@ -107,6 +107,21 @@ def test_demo_fast_twice(cli: Cli) -> None:
         assert shifted.dataset_drift is True
         assert shifted.performance_drop is True
         assert shifted.labelled_rows == shifted.rows
+        # Before that, a new mix of customers (covariate shift): the estimate drops before
+        # the labels arrive, and the realised metric, once they do, is where it said
+        mix_before, mix_after = mlcycle.monitoring.results(ESTIMATE_MONITOR, client=client)
+        early = mix_before.section("estimated_performance")
+        assert early["realised"] == {}
+        assert early["drop"] is True
+        baseline = early["baseline"]["accuracy"]
+        assert early["metrics"]["accuracy"]["high"] < baseline  # the whole interval below
+        late = mix_after.section("estimated_performance")
+        assert late["metrics"] == early["metrics"]
+        realised = late["realised"]["accuracy"]
+        assert realised < baseline - 0.05
+        assert abs(realised - early["metrics"]["accuracy"]["value"]) < 0.08
+        estimate_alerts = mlcycle.monitoring.list_alerts(monitor=ESTIMATE_MONITOR, client=client)
+        assert [a.rule for a in estimate_alerts] == ["estimated-accuracy"]
         alerts = mlcycle.monitoring.list_alerts(monitor=MONITOR, client=client)
         assert {"drift", "accuracy"} <= {a.rule for a in alerts}
         (retrain,) = mlcycle.monitoring.retrains(MONITOR, client=client)
@@ -138,6 +153,13 @@ def test_demo_fast_twice(cli: Cli) -> None:
     out = " ".join(first.stdout.split())
     assert "Serving churn at http://127.0.0.1:" in out
     assert "2 alert(s), 2 with a valid signature" in out
+    assert (
+        "Before the labels arrive (CBPE, from the model's own probabilities): an estimated drop"
+        in out
+    )
+    assert "Alert estimated-accuracy (warning)" in out
+    assert "95% interval [" in out
+    assert "; realised 0." in out
     assert "passed its gates; canary started" in out
     assert f"@champion is now version {champion.version}" in out
     assert f"Retired version {replaced.version} of {demo.MODEL}" in out

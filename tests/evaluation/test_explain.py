@@ -108,6 +108,38 @@ def test_tree_shap_values_equal_shap_and_add_up_to_the_margin() -> None:
     np.testing.assert_allclose(found.values.sum(axis=1) + found.base_value, margin, atol=1e-4)
 
 
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
+def test_boosting_is_explained_by_shaps_extension_equal_to_the_library(family: str) -> None:
+    shap = _shap()
+    X, y = _data()
+    model: Any = (
+        xgb.XGBClassifier(n_estimators=40, max_depth=4, n_jobs=1)
+        if family == "xgboost"
+        else lgb.LGBMClassifier(n_estimators=40, verbose=-1)
+    ).fit(X, y)
+    explainer = shap_explainer(model, X, positive_index=1, positive_label=1, classifier=True)
+    assert explainer.engine == "shap"
+    assert explainer.takes_arrays
+    rows = X.iloc[:60]
+    found = explainer.explain(rows)
+    # shap's own tree SHAP over the same trees (what the explainer runs)...
+    extension = shap.TreeExplainer(model)
+    extension.model.model_type = "internal"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        np.testing.assert_allclose(
+            found.values, extension.shap_values(rows, check_additivity=False), rtol=0, atol=1e-12
+        )
+        # ...and what shap answers by default, through the library's code (float32 sums)
+        library = shap.TreeExplainer(model)
+        np.testing.assert_allclose(found.values, library.shap_values(rows), atol=1e-5)
+    # a float array in the features' order gives the same values as the DataFrame
+    np.testing.assert_array_equal(explainer.explain(rows.to_numpy()).values, found.values)
+    with pytest.raises(InvalidInputError) as excinfo:
+        explainer.explain(rows.to_numpy()[:, :3])
+    assert excinfo.value.field == "rows"
+
+
 def test_tree_shap_of_the_first_class_is_the_negated_log_odds() -> None:
     X, y = _data()
     model = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 import mlcycle
@@ -79,3 +81,33 @@ def test_every_view_renders(tmp_path: Path) -> None:
         assert "By x" in text
         ref = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 20})
         _render(mlcycle.monitoring.drift(ref, ref.assign(x=ref.x + 5)))
+
+
+def test_an_explained_evaluation_shows_its_top_features_with_intervals() -> None:
+    rng = np.random.default_rng(0)
+    columns = [f"f{i}" for i in range(12)] + ["<odd & name>"]
+    frame = pd.DataFrame(rng.normal(size=(300, len(columns))), columns=columns)
+    frame["y"] = (2.0 * frame["f0"] - frame["f1"] + rng.normal(0, 0.5, 300) > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=20, random_state=0).fit(frame[columns], frame["y"])
+    result = mlcycle.evaluate(model, frame, target="y", explain=True, seed=0)
+    assert result.explanation is not None
+    fragment = result._repr_html_()
+    text, tags = _render(result)
+    assert "svg" in tags  # the interval bars
+    assert fragment.count("<rect") == 10  # the top 10 of 13 features, one bar each
+    assert "the top 10 of 13" in text
+    table = result.explanation.importance.table()
+    assert table[0]["feature"] == "f0"
+    # each row: rank, feature, importance, interval, bar (and mean |SHAP| for trees)
+    first = f"{table[0]['importance']:.4g}"
+    interval = f"[{table[0]['ci_low']:.4g}, {table[0]['ci_high']:.4g}]"
+    assert f"1 f0 {first} {interval}" in " ".join(text.split())
+    assert "Mean |SHAP|" in text
+    assert "SHAP (tree)" in text
+    # a feature name is escaped wherever it shows
+    shown = {row["feature"] for row in table[:10]}
+    assert ("<odd & name>" in shown) == ("&lt;odd &amp; name&gt;" in fragment)
+    assert "<odd & name>" not in fragment
+    # without an explanation the view has no importance table
+    plain = mlcycle.evaluate(model, frame, target="y")
+    assert "Permutation importance" not in plain._repr_html_()

@@ -65,3 +65,30 @@ def sparkline(values: Sequence[float], *, width: int = 160, height: int = 32) ->
         "xmlns='http://www.w3.org/2000/svg' role='img'>"
         f"<polyline fill='none' stroke='#1f77b4' stroke-width='1.5' points='{coords}'/></svg>"
     )
+
+
+def interval_bar(
+    value: float, low: float, high: float, *, lo: float, hi: float, width: int = 140
+) -> str:
+    """A small inline SVG bar from 0 to ``value`` with a whisker from ``low`` to ``high``,
+    on a shared axis from ``lo`` to ``hi`` (so the bars of one table compare)."""
+    height = 12
+    span = (hi - lo) or 1.0
+
+    def x(v: float) -> float:
+        v = v if math.isfinite(v) else 0.0
+        return round((min(max(v, lo), hi) - lo) / span * (width - 2) + 1, 1)
+
+    zero, end = x(0.0), x(value)
+    left, right = min(zero, end), max(zero, end)
+    return (
+        f"<svg width='{width}' height='{height}' viewBox='0 0 {width} {height}' "
+        "xmlns='http://www.w3.org/2000/svg' role='img'>"
+        f"<title>{fmt(value)} [{fmt(low)}, {fmt(high)}]</title>"
+        f"<rect x='{left}' y='2' width='{max(right - left, 0.5)}' height='8' fill='#1f77b4'/>"
+        f"<line x1='{x(low)}' x2='{x(high)}' y1='6' y2='6' stroke='#222' stroke-width='1'/>"
+        f"<line x1='{x(low)}' x2='{x(low)}' y1='3' y2='9' stroke='#222' stroke-width='1'/>"
+        f"<line x1='{x(high)}' x2='{x(high)}' y1='3' y2='9' stroke='#222' stroke-width='1'/>"
+        f"<line x1='{zero}' x2='{zero}' y1='0' y2='{height}' stroke='#999' stroke-width='1'/>"
+        "</svg>"
+    )

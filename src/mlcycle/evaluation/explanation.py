@@ -4,6 +4,7 @@ model family allows it, SHAP values of a sample of the evaluation rows."""
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import time
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlcycle.entities import _html
 from mlcycle.errors import InvalidInputError
 from mlcycle.evaluation.explain_plots import beeswarm_plot, dependence_plot, importance_plot
 from mlcycle.evaluation.explainers import (
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 SHAP_ROWS = 1000
 #: Features that get a dependence plot.
 DEPENDENCE_PLOTS = 3
+#: Features the notebook view of an explanation shows.
+SHOWN_FEATURES = 10
 _UNSAFE = re.compile(r"[^\w\-. :]")
 
 
@@ -82,6 +86,45 @@ class Explanation:
             "shap": None if self.shap is None else self.shap.to_dict(),
             "notes": list(self.notes),
         }
+
+    def _repr_html_(self) -> str:
+        """The most important features (at most :data:`SHOWN_FEATURES`): permutation
+        importance with its interval as a small bar chart, and the mean absolute SHAP
+        value where computed."""
+        importance = self.importance
+        rows = importance.table()
+        shown = rows[:SHOWN_FEATURES]
+        level = f"{importance.confidence:.0%}"
+        lo = min([0.0, *(r["ci_low"] for r in shown if math.isfinite(r["ci_low"]))])
+        hi = max([0.0, *(r["ci_high"] for r in shown if math.isfinite(r["ci_high"]))])
+        shap_means = {} if self.shap is None else self.shap.mean_abs
+        headers = ["#", "Feature", "Importance", f"{level} interval", ""]
+        if shap_means:
+            headers.append("Mean |SHAP|")
+        cells = []
+        for row in shown:
+            cell = [
+                _html.fmt(row["rank"]),
+                _html.fmt(row["feature"]),
+                _html.fmt(row["importance"]),
+                f"[{_html.fmt(row['ci_low'])}, {_html.fmt(row['ci_high'])}]",
+                _html.interval_bar(row["importance"], row["ci_low"], row["ci_high"], lo=lo, hi=hi),
+            ]
+            if shap_means:
+                cell.append(_html.fmt(shap_means.get(row["feature"])))
+            cells.append(cell)
+        more = f", the top {len(shown)} of {len(rows)}" if len(rows) > len(shown) else ""
+        caption = html.escape(
+            f"Permutation importance: the drop of {importance.metric} when a feature is "
+            f"shuffled ({importance.repeats} repeats{more})"
+        )
+        parts = [_html.table(caption, headers, cells)]
+        if self.shap is not None:
+            shap = self.shap
+            about = f"SHAP ({shap.method}) of {len(shap.values):,} rows: the {shap.output}"
+            parts.append(f"<p style='font-size:12px'>{html.escape(about)}</p>")
+        parts += [f"<p style='font-size:12px'>{html.escape(note)}</p>" for note in self.notes]
+        return "".join(parts)
 
     def flat_metrics(self, prefix: str = "") -> dict[str, float]:
         """``importance/<feature>`` (with ``_ci_low``/``_ci_high``),

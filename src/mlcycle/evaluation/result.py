@@ -74,7 +74,8 @@ class EvaluationResult:
     artifact_path: str | None = None
 
     def _repr_html_(self) -> str:
-        """The metrics and, per slice column, the slices' metrics, as compact tables."""
+        """The metrics, per slice column the slices' metrics, and the explanation (the
+        top features' importance with intervals) when there is one, as compact tables."""
         caption = f"Evaluation: {self.task.value}, {self.n_rows:,} rows, target {self.target}"
         parts = [_html.details(_html.fmt(caption), sorted(self.metrics.items()))]
         for column, slices in self.slices.items():
@@ -84,6 +85,8 @@ class EvaluationResult:
                 for label, s in slices.items()
             ]
             parts.append(_html.table(f"By {_html.fmt(column)}", ["Slice", "n", *keys], rows))
+        if self.explanation is not None:
+            parts.append(self.explanation._repr_html_())
         return "".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from mlcycle.serving.errors import (
     PayloadTooLargeError,
     status_of,
 )
+from mlcycle.serving.explain_queue import Explainers
 from mlcycle.serving.metrics import CONTENT_TYPE
 from mlcycle.serving.runtime import PredictionFailedError, Runtime, Served
 from mlcycle.serving.sources import ArmTarget
@@ -83,7 +84,7 @@ class ServingApp:
         self.make_runtime = make_runtime
         self.max_body_bytes = max_body_bytes
         self.runtime: Runtime | None = None
-        self.explainers = explaining.Explainers()
+        self.explainers = Explainers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

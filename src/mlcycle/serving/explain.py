@@ -6,36 +6,32 @@ The request is an Open Inference Protocol body, with optional ``parameters``::
     {"inputs": [...], "parameters": {"budget_ms": 500, "log_explanation": true}}
 
 The route picks an arm as ``/infer`` does (routing key, pinned version, retired
-versions refused), checks the rows against the signature, predicts and explains them in
-a worker thread (not through the micro-batcher: explaining costs more than predicting),
-and logs the rows like any other request (sampled by ``log_sample_rate``), with the
-attributions as ``shap.<feature>`` columns when ``log_explanation`` is true.
+versions refused), checks the rows against the signature, then predicts and explains them
+through the version's explain queue (:mod:`mlcycle.serving.explain_queue`: concurrent
+requests merged into one predict and one SHAP call in an explain thread, apart from the
+prediction micro-batcher), and logs the rows like any other request (sampled by
+``log_sample_rate``), with the attributions as ``shap.<feature>`` columns when
+``log_explanation`` is true.
 
 Cost is bounded: each served version builds its explainer once, on its first explain
 request (not counted in that request's budget), with a background set drawn once from the
 version's input example (tree ensembles need none); a request holds at most
 :data:`MAX_ROWS` rows and explains within ``budget_ms`` (default
 :data:`DEFAULT_BUDGET_MS`, at most :data:`MAX_BUDGET_MS`), or gets a 422 saying the budget
-ran out.
+ran out (the model-agnostic explainer; the exact ones run whole).
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from mlcycle.deployments.prediction_logs import LogEntry, RequestSpan
 from mlcycle.errors import InvalidInputError, ModelRetiredError, NotFoundError
-from mlcycle.evaluation.explainers import Attributions, ShapExplainer, shap_explainer
 from mlcycle.serving.decode import oip_inputs, parse_json
 from mlcycle.serving.errors import MalformedRequestError
-from mlcycle.serving.model import Prediction, ServedModel
+from mlcycle.serving.explain_queue import Explainers
 from mlcycle.serving.stats import Answered
 
 if TYPE_CHECKING:
@@ -45,7 +41,6 @@ if TYPE_CHECKING:
 MAX_ROWS = 100
 DEFAULT_BUDGET_MS = 1000.0
 MAX_BUDGET_MS = 30_000.0
-BACKGROUND_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -87,70 +82,6 @@ def decode(body: bytes) -> ExplainRequest:
     return ExplainRequest(request.inputs, request.id, float(budget) / 1000.0, log_explanation)
 
 
-class Explainers:
-    """The explainer of each served version, built once on first use."""
-
-    def __init__(self, *, seed: int = 0) -> None:
-        self._built: dict[str, ShapExplainer] = {}
-        self._lock = threading.Lock()
-        self._seed = seed
-
-    def get(self, model: ServedModel, rows: Any) -> ShapExplainer:
-        found = self._built.get(model.key)
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._built.get(model.key)
-            if found is None:
-                found = self._build(model, rows)
-                self._built[model.key] = found
-        return found
-
-    def _build(self, model: ServedModel, rows: Any) -> ShapExplainer:
-        classes = model.classes
-        classifier = classes is not None
-        if classifier and len(classes or ()) != 2:
-            raise InvalidInputError(
-                "explanations are served for regressors and binary classifiers",
-                field="model",
-            )
-        example = model.model.input_example
-        background = rows if example is None or not len(example) else model.model.prepare(example)
-        if len(background) > BACKGROUND_ROWS:
-            rng = np.random.default_rng(self._seed)
-            background = background.iloc[rng.choice(len(background), BACKGROUND_ROWS, False)]
-        return shap_explainer(
-            model.model,
-            background,
-            positive_index=1 if classifier else None,
-            positive_label=None if classes is None else classes[1],
-            classifier=classifier,
-            seed=self._seed,
-        )
-
-
-def _frame(prediction: Prediction, model: ServedModel) -> Any:
-    import pandas as pd
-
-    frame = pd.DataFrame({name: np.asarray(v) for name, v in prediction.columns.items()})
-    return model.model.prepare(frame)
-
-
-def _explain_rows(
-    explainers: Explainers, arm: ArmRuntime, checked: Any, budget_s: float
-) -> tuple[Prediction, Attributions, float]:
-    started = time.perf_counter()
-    prediction = arm.model.predict([checked], proba=True)
-    frame = _frame(prediction, arm.model)
-    # the budget is for explaining the rows: the first request to a version also builds
-    # its explainer (importing shap takes seconds), once
-    built = time.perf_counter()
-    explainer = explainers.get(arm.model, frame)
-    building = time.perf_counter() - built
-    attributions = explainer.explain(frame, budget_s=budget_s - (built - started))
-    return prediction, attributions, (time.perf_counter() - started - building) * 1000.0
-
-
 async def explain(
     runtime: Runtime,
     explainers: Explainers,
@@ -180,10 +111,11 @@ async def explain(
         arm.metrics.input_errors.inc()
         raise
     now_ms = runtime.clock()
-    loop = asyncio.get_running_loop()
-    prediction, attributions, latency_ms = await loop.run_in_executor(
-        None, _explain_rows, explainers, arm, checked, request.budget_s
+    explained = await explainers.queue(arm.model).explain(
+        checked, rows=request.inputs.rows, budget_s=request.budget_s
     )
+    prediction, attributions = explained.prediction, explained.attributions
+    latency_ms = explained.latency_ms
     arm.metrics.answered(200)
     rows = request.inputs.rows
     predictions = prediction.predictions

@@ -1,6 +1,9 @@
-"""Stage 7, monitoring: the world shifts; the monitor sees drift and, from the feedback
-labels, a performance drop; alerts fire to a local webhook receiver, and the retraining
-job they trigger registers a new version that starts a canary.
+"""Stage 7, monitoring: first the mix of customers moves (covariate shift: each churns as
+before), and the label-free estimate shows the performance drop before the labels arrive,
+then the realised drop beside it once they do; then the world shifts; the monitor sees
+drift and, from the feedback labels, a performance drop its estimate could not see; alerts
+fire to a local webhook receiver, and the retraining job they trigger registers a new
+version that starts a canary.
 
 The monitor compares each window of the prediction log with the champion's training data
 (found through lineage); its retraining job is :func:`mlcycle.cli.demo.retraining.retrain`.
@@ -24,11 +27,20 @@ from mlcycle.cli import output
 from mlcycle.cli.demo import churn
 from mlcycle.cli.demo.deployment import send_traffic, show_traffic
 from mlcycle.cli.demo.processes import WebhookReceiver
-from mlcycle.cli.demo.shared import DEPLOYMENT, MONITOR, SEED, TARGET, DemoState
+from mlcycle.cli.demo.shared import (
+    DEPLOYMENT,
+    ESTIMATE_MONITOR,
+    MONITOR,
+    SEED,
+    TARGET,
+    DemoState,
+)
 from mlcycle.cli.demo.traffic import TrafficReport
 
 SHIFTED_ROWS = 3_000
 FAST_SHIFTED_ROWS = 1_200
+MIX_ROWS = 1_500
+FAST_MIX_ROWS = 600
 LOG_WAIT_S = 30.0
 CANARY_STEPS = (50, 100)
 CANARY_INTERVAL = "3s"
@@ -76,6 +88,65 @@ def ensure_monitor(s: DemoState, rows: int, receiver: WebhookReceiver) -> None:
         "against the champion's training data; alerts go to a local webhook "
         f"({receiver.url}), signed with HMAC-SHA256."
     )
+
+
+def ensure_estimate_monitor(s: DemoState, rows: int) -> None:
+    """A second monitor over the last ``rows`` predictions that alerts on the label-free
+    estimate alone (no webhook, no retraining: a new mix of customers is no reason to
+    retrain a model that still scores each customer right)."""
+    with contextlib.suppress(mlcycle.NotFoundError):
+        mlcycle.monitoring.delete(ESTIMATE_MONITOR, client=s.client)
+    mlcycle.monitoring.create(
+        ESTIMATE_MONITOR,
+        DEPLOYMENT,
+        window=f"{rows}rows",
+        min_rows=min(200, rows),
+        description="The demo's churn deployment: performance estimated before the labels",
+        client=s.client,
+    )
+    mlcycle.monitoring.add_alert_rule(
+        ESTIMATE_MONITOR,
+        "estimated_performance",
+        name="estimated-accuracy",
+        severity="warning",
+        metric="accuracy",
+        tolerance=0.05,
+        client=s.client,
+    )
+
+
+def new_mix(s: DemoState) -> None:
+    """Customers whose churn is harder to call, each churning as before: the estimate
+    drops before their labels arrive, and the labels confirm it."""
+    rows = FAST_MIX_ROWS if s.fast else MIX_ROWS
+    ensure_estimate_monitor(s, rows)
+    mix = churn.hard_to_call(rows, seed=SEED + 3)
+    s.console.print(
+        "A promotion brings in customers on month-to-month contracts with shorter tenure: "
+        "the ones whose churn is hardest to call. Each behaves as such customers always "
+        f"did, so the model's probabilities still hold; monitor [bold]{ESTIMATE_MONITOR}[/] "
+        "estimates its performance from them (CBPE, calibrated on the labelled month)."
+    )
+    since = int(time.time() * 1000) - 1
+    report = send_traffic(s, mix.drop(columns=[TARGET]), "New customers, harder to call")
+    wait_for_log(s, since, len(report.answers))
+    before = mlcycle.monitoring.run(ESTIMATE_MONITOR, client=s.client)
+    drift = before.section("feature_drift")
+    columns = drift.get("columns", {}) if isinstance(drift, dict) else {}
+    moved = sorted(name for name, column in columns.items() if column.get("drifted"))
+    s.console.print(
+        f"{before.rows} predictions, no labels yet; the inputs drifted in "
+        f"{', '.join(moved) or 'no feature'}."
+    )
+    show_estimate(s, before, "Before the labels arrive")
+    for alert in mlcycle.monitoring.list_alerts(monitor=ESTIMATE_MONITOR, client=s.client):
+        s.console.print(
+            f"  [bold]Alert[/] {escape(alert.rule)} ({alert.severity}): {escape(alert.message)}"
+        )
+    send_feedback(s, report, mix[TARGET])
+    after = mlcycle.monitoring.run(ESTIMATE_MONITOR, client=s.client)
+    show_estimate(s, after, "Once the labels arrived")
+    s.notes["estimate_results"] = (before, after)
 
 
 def send_feedback(s: DemoState, report: TrafficReport, labels: Any) -> int:
@@ -154,24 +225,27 @@ def show_estimate(s: DemoState, result: mlcycle.monitoring.MonitorResult, when: 
         s.console.print(f"{when}: no estimate ({section.get('status', 'not computed')}).")
         return
     realised = section.get("realised") or {}
+    within = section.get("within") or {}
     baseline = section.get("baseline") or {}
+    confidence = float(section.get("confidence") or 0.95)
     parts = []
     for metric in ("accuracy", "roc_auc"):
         found = estimates.get(metric)
         if not found:
             continue
         text = (
-            f"{metric} ~{output.fmt_number(found['value'])} "
+            f"{metric} ~{output.fmt_number(found['value'])}, {confidence:.0%} interval "
             f"[{output.fmt_number(found['low'])}, {output.fmt_number(found['high'])}] "
             f"(baseline {output.fmt_number(baseline.get(metric))})"
         )
-        if metric in realised:
-            text += f", realised {output.fmt_number(realised[metric])}"
+        if realised.get(metric) is not None:
+            inside = "inside" if within.get(metric) else "[yellow]outside[/]"
+            text += f"; realised {output.fmt_number(realised[metric])}, {inside} the interval"
         parts.append(text)
     verdict = "[red]an estimated drop[/]" if section.get("drop") else "no estimated drop"
-    s.console.print(
-        f"{when} (CBPE, from the model's own probabilities): {'; '.join(parts)}: {verdict}."
-    )
+    s.console.print(f"{when} (CBPE, from the model's own probabilities): {verdict}.")
+    for part in parts:
+        s.console.print(f"  {part}")
 
 
 def monitor(s: DemoState) -> None:
@@ -187,6 +261,12 @@ def monitor(s: DemoState) -> None:
     first = mlcycle.monitoring.run(MONITOR, client=s.client)
     show_result(s, first, "This month: like the training data")
 
+    new_mix(s)
+
+    s.console.print(
+        "Then the world moves: a competitor's offer changes who leaves, and why. The "
+        "estimate cannot see that (it assumes each customer churns as before); the labels can."
+    )
     shifted = churn.generate(rows, seed=SEED + 2, shift=1.0)
     since = int(time.time() * 1000) - 1
     report = send_traffic(s, shifted.drop(columns=[TARGET]), "Customers a few months later")

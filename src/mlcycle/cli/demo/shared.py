@@ -24,6 +24,7 @@ DATASET = "demo-churn"  # the registered dataset; its splits are DATASET-train e
 MODEL = "demo-churn"  # the registered model
 DEPLOYMENT = "churn"  # the deployment that follows MODEL@ALIAS
 MONITOR = "churn-drift"
+ESTIMATE_MONITOR = "churn-estimate"  # watches the label-free estimate of a new mix
 ALIAS = "champion"
 SLICE_COLUMN = "contract"
 SENSITIVE_COLUMN = "senior"
