@@ -32,9 +32,7 @@ PENDING = {
     "label-free-performance.md": "fragments using a monitor of the churn deployment",
     "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
     "models.md": "fragments using X_train that no block defines",
-    "monitoring.md": "fragments using reference/current frames no block defines",
     "registry.md": "assumes the churn datasets and model of `mlcycle demo`",
-    "security.md": "a JSON fragment in a python block",
     "server.md": "starts `mlcycle server` in the foreground",
     "serving.md": "assumes the churn model of `mlcycle demo`",
 }
