@@ -6,7 +6,9 @@ and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are 
 A block right after ``<!-- no-run: reason -->`` is skipped; keep those rare. The
 ``mlcycle`` lines of a block right after ``<!-- background: URL -->`` (a server the reader
 starts in a second terminal) run in the background until the page ends, and the next
-block waits until ``URL`` answers 200.
+block waits until ``URL`` answers 200. A block of any language right after
+``<!-- save-as: PATH -->`` is a file the page tells the reader to save: it is written to
+``PATH`` (relative to the page's folder) when its turn comes.
 
 ``python -m tests.docs.blocks PAGE.md`` runs one page in the current directory: the
 blocks share one namespace, ``mlcycle`` commands run in-process (through the console
@@ -31,6 +33,7 @@ PYTHON = {"python", "py", "pycon"}
 SHELL = {"bash", "sh", "shell", "console"}
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(?P<reason>[^>]+?)\s*-->")
 BACKGROUND = re.compile(r"<!--\s*background:\s*(?P<url>\S+)\s*-->")
+SAVE_AS = re.compile(r"<!--\s*save-as:\s*(?P<path>\S+)\s*-->")
 #: How long a background server may take to answer (a loaded CI machine is slow).
 READY_WITHIN_S = 180.0
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\s*$")
@@ -46,6 +49,7 @@ class Block:
     text: str
     skip_reason: str | None = None
     background: str | None = None
+    save_as: str | None = None
 
     def commands(self) -> list[str]:
         """The ``mlcycle`` command lines of a shell block, joined across ``\\``."""
@@ -97,6 +101,7 @@ def blocks(path: Path) -> list[Block]:
     index = 0
     skip: str | None = None
     background: str | None = None
+    save_as: str | None = None
     while index < len(lines):
         line = lines[index]
         marker = NO_RUN.search(line)
@@ -109,10 +114,15 @@ def blocks(path: Path) -> list[Block]:
             background = serving.group("url")
             index += 1
             continue
+        saving = SAVE_AS.search(line)
+        if saving:
+            save_as = saving.group("path")
+            index += 1
+            continue
         fence = FENCE.match(line)
         if fence is None:
             if line.strip():
-                skip = background = None
+                skip = background = save_as = None
             index += 1
             continue
         start = index + 1
@@ -120,10 +130,10 @@ def blocks(path: Path) -> list[Block]:
         while end < len(lines) and not lines[end].startswith("```"):
             end += 1
         lang = fence.group("lang").lower()
-        if lang in PYTHON or lang in SHELL:
+        if lang in PYTHON or lang in SHELL or save_as is not None:
             text = "\n".join(lines[start:end]) + "\n"
-            found.append(Block(lang, start, text, skip, background))
-        skip = background = None
+            found.append(Block(lang, start, text, skip, background, save_as))
+        skip = background = save_as = None
         index = end + 1
     return found
 
@@ -191,7 +201,9 @@ def _run_blocks(path: Path, servers: list[subprocess.Popen[bytes]]) -> None:
     for block in runnable(path):
         where = f"{path.name}:{block.line}"
         try:
-            if block.background is not None:
+            if block.save_as is not None:
+                Path(block.save_as).write_text(block.text)
+            elif block.background is not None:
                 for command in block.commands():
                     servers.append(_start(command))
                     _wait_ready(block.background, servers[-1])

@@ -25,13 +25,10 @@ PENDING = {
     "batch.md": "assumes a churn model and customers.parquet (from `mlcycle demo`)",
     "containers.md": "builds an image context of the churn model of `mlcycle demo`",
     "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
-    "datasets.md": "reads exports/churn-2024-q1.parquet, which the page never writes",
     "deployments.md": "assumes the churn model of `mlcycle demo`",
-    "explanations.md": "fragments using a model and frames no block defines",
     "governance.md": "starts `mlcycle server --auth` in the foreground",
     "label-free-performance.md": "fragments using a monitor of the churn deployment",
     "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
-    "models.md": "fragments using X_train that no block defines",
     "registry.md": "assumes the churn datasets and model of `mlcycle demo`",
     "server.md": "starts `mlcycle server` in the foreground",
     "serving.md": "assumes the churn model of `mlcycle demo`",
@@ -87,9 +84,16 @@ def test_blocks_are_found_with_their_markers(tmp_path: Path) -> None:
         "Intro\n\n```python\nx = 1\n```\n\n<!-- no-run: needs a GPU -->\n```bash\n"
         "mlcycle gpu\n```\n\n<!-- background: http://127.0.0.1:1/health -->\n```bash\n"
         "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\n```\n\n```text\nout\n```\n"
+        "\n<!-- save-as: rules.yaml -->\n```yaml\nrules: []\n```\n"
     )
     found = blocks(page)
-    assert [(b.lang, b.line) for b in found] == [("python", 3), ("bash", 8), ("bash", 13)]
+    assert [(b.lang, b.line) for b in found] == [
+        ("python", 3),
+        ("bash", 8),
+        ("bash", 13),
+        ("yaml", 24),
+    ]
     assert found[1].skip_reason == "needs a GPU"
     assert found[2].background == "http://127.0.0.1:1/health"
     assert found[2].commands() == ["mlcycle serve m --port 1"]
+    assert (found[3].save_as, found[3].text) == ("rules.yaml", "rules: []\n")
