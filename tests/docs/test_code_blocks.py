@@ -27,7 +27,6 @@ PENDING = {
     "governance.md": "starts `mlcycle server --auth` in the foreground",
     "label-free-performance.md": "fragments using a monitor of the churn deployment",
     "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
-    "registry.md": "assumes the churn datasets and model of `mlcycle demo`",
     "server.md": "starts `mlcycle server` in the foreground",
     "serving.md": "assumes the churn model of `mlcycle demo`",
 }
