@@ -28,7 +28,6 @@ PENDING = {
     "label-free-performance.md": "fragments using a monitor of the churn deployment",
     "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
     "server.md": "starts `mlcycle server` in the foreground",
-    "serving.md": "assumes the churn model of `mlcycle demo`",
 }
 
 
