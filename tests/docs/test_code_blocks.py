@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Pages whose blocks do not run as written yet, and why: each is skipped, with its reason,
 #: until it runs and leaves this list. README.md is never here.
 PENDING = {
-    "containers.md": "builds an image context of the churn model of `mlcycle demo`",
     "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
     "governance.md": "starts `mlcycle server --auth` in the foreground",
     "label-free-performance.md": "fragments using a monitor of the churn deployment",
