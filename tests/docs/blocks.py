@@ -2,7 +2,8 @@
 
 A ``python`` block runs as a script (a ``>>>`` session runs its input lines); in a
 ``bash``/``sh``/``console`` block, each line that calls ``mlcycle`` runs (``$ `` prompts
-and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are not run).
+and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are not run),
+and ``export NAME=VALUE`` sets ``NAME`` for the rest of the page.
 A block right after ``<!-- no-run: reason -->`` is skipped; keep those rare. The
 ``mlcycle`` lines of a block right after ``<!-- background: URL -->`` (a server the reader
 starts in a second terminal) run in the background until the page ends, and the next
@@ -38,6 +39,7 @@ SAVE_AS = re.compile(r"<!--\s*save-as:\s*(?P<path>\S+)\s*-->")
 READY_WITHIN_S = 180.0
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\s*$")
 SHELL_ONLY = re.compile(r"[|<>`]|\$\(")
+EXPORT = re.compile(r"^export (?P<name>[A-Z_][A-Z0-9_]*)=(?P<value>\S*)$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Block:
     save_as: str | None = None
 
     def commands(self) -> list[str]:
-        """The ``mlcycle`` command lines of a shell block, joined across ``\\``."""
+        """The ``mlcycle`` and ``export`` lines of a shell block, joined across ``\\``."""
         found: list[str] = []
         pending = ""
         for raw in self.text.splitlines():
@@ -63,9 +65,9 @@ class Block:
             if line.endswith("\\"):
                 pending = line[:-1].rstrip()
                 continue
-            line = line.removeprefix("$ ").strip()
-            if line.startswith("mlcycle ") or line == "mlcycle":
-                found.append(_strip_comment(line))
+            line = _strip_comment(line.removeprefix("$ ").strip())
+            if line.startswith("mlcycle ") or line == "mlcycle" or EXPORT.match(line):
+                found.append(line)
         return found
 
     def python_source(self) -> str:
@@ -148,6 +150,11 @@ def _run_command(command: str) -> None:
     """One ``mlcycle ...`` line (``a && b`` runs both); exit status 0 or raise."""
     from mlcycle.cli.app import main
 
+    exported = EXPORT.match(command)
+    if exported:
+        print(f"$ {command}", flush=True)
+        os.environ[exported.group("name")] = exported.group("value")
+        return
     for part in command.split("&&"):
         part = part.strip()
         if SHELL_ONLY.search(part):

@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PENDING = {
     "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
     "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
-    "server.md": "starts `mlcycle server` in the foreground",
 }
 
 
@@ -76,7 +75,7 @@ def test_blocks_are_found_with_their_markers(tmp_path: Path) -> None:
     page.write_text(
         "Intro\n\n```python\nx = 1\n```\n\n<!-- no-run: needs a GPU -->\n```bash\n"
         "mlcycle gpu\n```\n\n<!-- background: http://127.0.0.1:1/health -->\n```bash\n"
-        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\n```\n\n```text\nout\n```\n"
+        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\nexport A_B=1\n```\n\n```text\nout\n```\n"
         "\n<!-- save-as: rules.yaml -->\n```yaml\nrules: []\n```\n"
     )
     found = blocks(page)
@@ -84,9 +83,9 @@ def test_blocks_are_found_with_their_markers(tmp_path: Path) -> None:
         ("python", 3),
         ("bash", 8),
         ("bash", 13),
-        ("yaml", 24),
+        ("yaml", 25),
     ]
     assert found[1].skip_reason == "needs a GPU"
     assert found[2].background == "http://127.0.0.1:1/health"
-    assert found[2].commands() == ["mlcycle serve m --port 1"]
+    assert found[2].commands() == ["mlcycle serve m --port 1", "export A_B=1"]
     assert (found[3].save_as, found[3].text) == ("rules.yaml", "rules: []\n")
