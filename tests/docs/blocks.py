@@ -2,11 +2,14 @@
 
 A ``python`` block runs as a script (a ``>>>`` session runs its input lines); in a
 ``bash``/``sh``/``console`` block, each line that calls ``mlcycle`` runs (``$ `` prompts
-and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are not run).
+and ``# comments`` are dropped; other commands such as ``make`` or ``curl`` are not run),
+and ``export NAME=VALUE`` sets ``NAME`` for the rest of the page.
 A block right after ``<!-- no-run: reason -->`` is skipped; keep those rare. The
 ``mlcycle`` lines of a block right after ``<!-- background: URL -->`` (a server the reader
 starts in a second terminal) run in the background until the page ends, and the next
-block waits until ``URL`` answers 200.
+block waits until ``URL`` answers 200. A block of any language right after
+``<!-- save-as: PATH -->`` is a file the page tells the reader to save: it is written to
+``PATH`` (relative to the page's folder) when its turn comes.
 
 ``python -m tests.docs.blocks PAGE.md`` runs one page in the current directory: the
 blocks share one namespace, ``mlcycle`` commands run in-process (through the console
@@ -31,10 +34,12 @@ PYTHON = {"python", "py", "pycon"}
 SHELL = {"bash", "sh", "shell", "console"}
 NO_RUN = re.compile(r"<!--\s*no-run:\s*(?P<reason>[^>]+?)\s*-->")
 BACKGROUND = re.compile(r"<!--\s*background:\s*(?P<url>\S+)\s*-->")
+SAVE_AS = re.compile(r"<!--\s*save-as:\s*(?P<path>\S+)\s*-->")
 #: How long a background server may take to answer (a loaded CI machine is slow).
 READY_WITHIN_S = 180.0
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)\s*$")
 SHELL_ONLY = re.compile(r"[|<>`]|\$\(")
+EXPORT = re.compile(r"^export (?P<name>[A-Z_][A-Z0-9_]*)=(?P<value>\S*)$")
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,10 @@ class Block:
     text: str
     skip_reason: str | None = None
     background: str | None = None
+    save_as: str | None = None
 
     def commands(self) -> list[str]:
-        """The ``mlcycle`` command lines of a shell block, joined across ``\\``."""
+        """The ``mlcycle`` and ``export`` lines of a shell block, joined across ``\\``."""
         found: list[str] = []
         pending = ""
         for raw in self.text.splitlines():
@@ -59,9 +65,9 @@ class Block:
             if line.endswith("\\"):
                 pending = line[:-1].rstrip()
                 continue
-            line = line.removeprefix("$ ").strip()
-            if line.startswith("mlcycle ") or line == "mlcycle":
-                found.append(_strip_comment(line))
+            line = _strip_comment(line.removeprefix("$ ").strip())
+            if line.startswith("mlcycle ") or line == "mlcycle" or EXPORT.match(line):
+                found.append(line)
         return found
 
     def python_source(self) -> str:
@@ -97,6 +103,7 @@ def blocks(path: Path) -> list[Block]:
     index = 0
     skip: str | None = None
     background: str | None = None
+    save_as: str | None = None
     while index < len(lines):
         line = lines[index]
         marker = NO_RUN.search(line)
@@ -109,10 +116,15 @@ def blocks(path: Path) -> list[Block]:
             background = serving.group("url")
             index += 1
             continue
+        saving = SAVE_AS.search(line)
+        if saving:
+            save_as = saving.group("path")
+            index += 1
+            continue
         fence = FENCE.match(line)
         if fence is None:
             if line.strip():
-                skip = background = None
+                skip = background = save_as = None
             index += 1
             continue
         start = index + 1
@@ -120,10 +132,10 @@ def blocks(path: Path) -> list[Block]:
         while end < len(lines) and not lines[end].startswith("```"):
             end += 1
         lang = fence.group("lang").lower()
-        if lang in PYTHON or lang in SHELL:
+        if lang in PYTHON or lang in SHELL or save_as is not None:
             text = "\n".join(lines[start:end]) + "\n"
-            found.append(Block(lang, start, text, skip, background))
-        skip = background = None
+            found.append(Block(lang, start, text, skip, background, save_as))
+        skip = background = save_as = None
         index = end + 1
     return found
 
@@ -138,6 +150,11 @@ def _run_command(command: str) -> None:
     """One ``mlcycle ...`` line (``a && b`` runs both); exit status 0 or raise."""
     from mlcycle.cli.app import main
 
+    exported = EXPORT.match(command)
+    if exported:
+        print(f"$ {command}", flush=True)
+        os.environ[exported.group("name")] = exported.group("value")
+        return
     for part in command.split("&&"):
         part = part.strip()
         if SHELL_ONLY.search(part):
@@ -191,7 +208,9 @@ def _run_blocks(path: Path, servers: list[subprocess.Popen[bytes]]) -> None:
     for block in runnable(path):
         where = f"{path.name}:{block.line}"
         try:
-            if block.background is not None:
+            if block.save_as is not None:
+                Path(block.save_as).write_text(block.text)
+            elif block.background is not None:
                 for command in block.commands():
                     servers.append(_start(command))
                     _wait_ready(block.background, servers[-1])

@@ -22,21 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Pages whose blocks do not run as written yet, and why: each is skipped, with its reason,
 #: until it runs and leaves this list. README.md is never here.
 PENDING = {
-    "batch.md": "assumes a churn model and customers.parquet (from `mlcycle demo`)",
-    "containers.md": "builds an image context of the churn model of `mlcycle demo`",
     "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
-    "datasets.md": "reads exports/churn-2024-q1.parquet, which the page never writes",
-    "deployments.md": "assumes the churn model of `mlcycle demo`",
-    "explanations.md": "fragments using a model and frames no block defines",
-    "governance.md": "starts `mlcycle server --auth` in the foreground",
-    "label-free-performance.md": "fragments using a monitor of the churn deployment",
-    "mlflow.md": "needs a running `mlcycle server` at a placeholder host",
-    "models.md": "fragments using X_train that no block defines",
-    "monitoring.md": "fragments using reference/current frames no block defines",
-    "registry.md": "assumes the churn datasets and model of `mlcycle demo`",
-    "security.md": "a JSON fragment in a python block",
-    "server.md": "starts `mlcycle server` in the foreground",
-    "serving.md": "assumes the churn model of `mlcycle demo`",
 }
 
 
@@ -88,10 +74,17 @@ def test_blocks_are_found_with_their_markers(tmp_path: Path) -> None:
     page.write_text(
         "Intro\n\n```python\nx = 1\n```\n\n<!-- no-run: needs a GPU -->\n```bash\n"
         "mlcycle gpu\n```\n\n<!-- background: http://127.0.0.1:1/health -->\n```bash\n"
-        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\n```\n\n```text\nout\n```\n"
+        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\nexport A_B=1\n```\n\n```text\nout\n```\n"
+        "\n<!-- save-as: rules.yaml -->\n```yaml\nrules: []\n```\n"
     )
     found = blocks(page)
-    assert [(b.lang, b.line) for b in found] == [("python", 3), ("bash", 8), ("bash", 13)]
+    assert [(b.lang, b.line) for b in found] == [
+        ("python", 3),
+        ("bash", 8),
+        ("bash", 13),
+        ("yaml", 25),
+    ]
     assert found[1].skip_reason == "needs a GPU"
     assert found[2].background == "http://127.0.0.1:1/health"
-    assert found[2].commands() == ["mlcycle serve m --port 1"]
+    assert found[2].commands() == ["mlcycle serve m --port 1", "export A_B=1"]
+    assert (found[3].save_as, found[3].text) == ("rules.yaml", "rules: []\n")

@@ -31,7 +31,8 @@ def test_users_and_tokens(cli: Cli) -> None:
     listed = cli.ok("tokens", "list", "--json").json()
     assert [t["user"] for t in listed] == ["bob", "bob"]
     assert made["token"] not in cli.ok("tokens", "list").stdout
-    cli.ok("tokens", "revoke", made["id"])
+    assert cli("tokens", "revoke", made["id"][:2]).exit_code == 1  # too short or ambiguous
+    cli.ok("tokens", "revoke", made["id"][:8])  # a unique prefix is enough
     assert cli.ok("tokens", "list", "--json").json()[0]["revoked_at"] is not None
     assert "no token with ID" in cli("tokens", "revoke", "nope").error_line()
     cli.ok("users", "disable", "bob")

@@ -34,10 +34,15 @@ def test_approvals_against_an_auth_server(auth_server: AuthServer, cli: Cli) -> 
     request_id = made.json()["id"]
     own = as_user("editor", "approvals", "approve", request_id).error_line()
     assert "needs approve permission" in own
-    done = as_user("approver", "approvals", "approve", request_id, "--comment", "ok")
+    # a unique prefix of the ID is enough, as for runs and alerts
+    done = as_user("approver", "approvals", "approve", request_id[:12], "--comment", "ok")
     assert done.exit_code == 0, done
     assert "applied" in done.stdout
     listed = as_user("viewer", "approvals", "list", "--json").json()
     assert [a["status"] for a in listed] == ["applied"]
+    shown = as_user("viewer", "approvals", "show", request_id[:12], "--json").json()
+    assert shown["id"] == request_id
+    table = as_user("viewer", "approvals", "list", "--status", "applied").stdout
+    assert request_id[:12] in table
     anonymous = cli("approvals", "list", store=False, env={"MLCYCLE_TRACKING_URI": auth_server.url})
     assert "no token was sent" in anonymous.error_line()

@@ -15,6 +15,7 @@ from rich.table import Table
 from mlcycle.cli import output
 from mlcycle.cli.context import client
 from mlcycle.cli.output import JsonOption
+from mlcycle.cli.refs import resolve_prefix, short_ids
 
 app = typer.Typer(
     name="approvals",
@@ -22,8 +23,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The approval request's ID.")]
+IdArg = Annotated[
+    str, typer.Argument(metavar="ID", help="The approval request's ID or a unique prefix of it.")
+]
 CommentOption = Annotated[str | None, typer.Option(help="Why; kept in the record.")]
+
+
+def _resolve(ctx: typer.Context, ref: str) -> str:
+    every = client(ctx).governance.list_approvals()
+    return resolve_prefix(ref, [a.id for a in every], kind="approval")
 
 
 def _show(approval: Any, as_json: bool) -> None:
@@ -108,7 +116,7 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a request (an approver other than the requester). An alias moves at once."""
-    _show(client(ctx).governance.approve(approval_id, comment=comment), as_json)
+    _show(client(ctx).governance.approve(_resolve(ctx, approval_id), comment=comment), as_json)
 
 
 @app.command("reject")
@@ -119,13 +127,13 @@ def reject(
     as_json: JsonOption = False,
 ) -> None:
     """Reject a request (an approver), or withdraw your own."""
-    _show(client(ctx).governance.reject(approval_id, comment=comment), as_json)
+    _show(client(ctx).governance.reject(_resolve(ctx, approval_id), comment=comment), as_json)
 
 
 @app.command("show")
 def show(ctx: typer.Context, approval_id: IdArg, as_json: JsonOption = False) -> None:
     """Show one request with its gate results and decision."""
-    _show(client(ctx).governance.get_approval(approval_id), as_json)
+    _show(client(ctx).governance.get_approval(_resolve(ctx, approval_id)), as_json)
 
 
 @app.command("list")
@@ -143,9 +151,9 @@ def list_(
         output.print_json([a.to_dict() for a in found])
         return
     table = Table("ID", "Change", "Status", "Requested by", "Decided by", "When")
-    for a in found:
+    for a, short in zip(found, short_ids([a.id for a in found]), strict=True):
         table.add_row(
-            a.id,
+            short,
             a.describe(),
             a.status.value,
             a.requester,

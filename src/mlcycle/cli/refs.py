@@ -63,8 +63,9 @@ def _ambiguous(ref: str, matches: Sequence[str], kind: str, what: str = "ID pref
     )
 
 
-def resolve_run(client: mlcycle.Client, ref: str) -> str:
-    """A run's full ID from its ID, a unique ID prefix, or a unique run name."""
+def resolve_run(client: mlcycle.Client, ref: str, *, include_deleted: bool = False) -> str:
+    """A run's full ID from its ID, a unique ID prefix, or a unique run name (among deleted
+    runs too with ``include_deleted``, as ``runs restore`` needs)."""
     try:
         return client.get_run(ref).id
     except mlcycle.NotFoundError:
@@ -74,15 +75,26 @@ def resolve_run(client: mlcycle.Client, ref: str) -> str:
         raise mlcycle.NotFoundError(f"no run with ID, ID prefix or name {ref!r}", field="run")
     matches: list[mlcycle.Run] = []
     if _HEX.match(ref.lower()) and len(ref) >= MIN_PREFIX:
-        matches = list(client.search_runs(experiments, f"run_id LIKE '{ref.lower()}%'"))
+        matches = list(
+            client.search_runs(
+                experiments, f"run_id LIKE '{ref.lower()}%'", include_deleted=include_deleted
+            )
+        )
     if not matches:
         quoted = ref.replace("\\", "\\\\").replace("'", "\\'")
-        matches = list(client.search_runs(experiments, f"name = '{quoted}'"))
+        matches = list(
+            client.search_runs(experiments, f"name = '{quoted}'", include_deleted=include_deleted)
+        )
     if len(matches) == 1:
         return matches[0].id
     if len(matches) > 1:
         return _ambiguous(ref, [f"{r.id} ({r.name})" for r in matches], "run", "reference")
-    names = {r.name for r in client.search_runs(experiments, None, max_results=500)}
+    names = {
+        r.name
+        for r in client.search_runs(
+            experiments, None, max_results=500, include_deleted=include_deleted
+        )
+    }
     raise mlcycle.NotFoundError(
         f"no run with ID, ID prefix or name {ref!r}" + did_you_mean(ref, names), field="run"
     )

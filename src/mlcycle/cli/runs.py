@@ -332,7 +332,7 @@ def restore(ctx: typer.Context, run_id: RunId) -> None:
         mlcycle runs restore 0191e7a2c4d07c3a8f2e5b6d9a1c3e4f
     """
     cli = client(ctx)
-    run = cli.get_run(resolve_run(cli, run_id))
+    run = cli.get_run(resolve_run(cli, run_id, include_deleted=True))
     cli.restore_run(run.id)
     output.console().print(f"Restored run {run.name!r} ({run.id}).", markup=False)
 

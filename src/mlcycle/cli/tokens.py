@@ -15,6 +15,7 @@ from rich.table import Table
 from mlcycle.cli import output
 from mlcycle.cli.context import client
 from mlcycle.cli.output import JsonOption
+from mlcycle.cli.refs import resolve_prefix
 
 app = typer.Typer(name="tokens", help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -78,11 +79,21 @@ def list_(
 @app.command("revoke")
 def revoke(
     ctx: typer.Context,
-    token_id: Annotated[str, typer.Argument(metavar="TOKEN_ID", help="From `tokens list`.")],
+    token_id: Annotated[
+        str,
+        typer.Argument(metavar="TOKEN_ID", help="From `tokens list`; a unique prefix is enough."),
+    ],
     as_json: JsonOption = False,
 ) -> None:
-    """Revoke a token: it stops working at once."""
-    revoked = client(ctx).governance.revoke_token(token_id)
+    """Revoke a token: it stops working at once.
+
+    Example:
+
+        mlcycle tokens revoke f467
+    """
+    governance = client(ctx).governance
+    every = [t.id for t in governance.list_tokens()]
+    revoked = governance.revoke_token(resolve_prefix(token_id, every, kind="token"))
     if as_json:
         output.print_json(revoked.to_dict())
         return
