@@ -502,7 +502,7 @@ def bench_search(env: Env) -> Result:
 
         # Diagnostic: the search request alone (experiment ID known, no name lookup).
         exp_id = client.get_experiment(SEARCH_EXPERIMENT).id
-        backend = client.backend
+        backend = client.tracking
 
         def one_request() -> list[str]:
             page = backend.search_runs([exp_id], FILTER, [ORDER_BY], max_results=MAX_RESULTS)

@@ -122,7 +122,7 @@ def _mlcycle_client(tmp: Path) -> mlcycle.Client:
 
 
 def _service(client: mlcycle.Client) -> TrackingService:
-    backend = client.backend
+    backend = client.tracking
     if not isinstance(backend, TrackingService):
         raise TypeError("the benchmarks need a local (in-process) mlcycle store")
     return backend
