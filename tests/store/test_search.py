@@ -178,3 +178,15 @@ def test_runs_from_tuples_equals_the_constructor() -> None:
         [("id2", "e1", "n", "RUNNING", 1, None, None, None, None, "active", None, "{}")]
     )
     assert (empty.params, empty.metrics, empty.tags) == ({}, {}, {})
+
+
+def test_a_reused_first_page_query_takes_each_calls_experiments(populated: SqlStore) -> None:
+    """The first page's SELECT is built once per filter and order; the experiment IDs
+    are a parameter, so the same search over another experiment finds that one's runs."""
+    where = parse_filter("name LIKE '%'")
+    first = populated.search_runs(["e1"], where).runs
+    second = populated.search_runs(["e2"], where).runs
+    both = populated.search_runs(["e1", "e2"], where).runs
+    assert {r.experiment_id for r in first} == {"e1"}
+    assert [r.id for r in second] == ["other"]
+    assert len(both) == len(first) + 1
