@@ -28,6 +28,7 @@ SUITES: dict[str, str] = {
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",
+    "curves": "benchmarks.curves",
 }
 
 

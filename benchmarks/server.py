@@ -502,7 +502,7 @@ def bench_search(env: Env) -> Result:
 
         # Diagnostic: the search request alone (experiment ID known, no name lookup).
         exp_id = client.get_experiment(SEARCH_EXPERIMENT).id
-        backend = client.backend
+        backend = client.tracking
 
         def one_request() -> list[str]:
             page = backend.search_runs([exp_id], FILTER, [ORDER_BY], max_results=MAX_RESULTS)
@@ -569,7 +569,7 @@ def bench_search(env: Env) -> Result:
         ),
         unit="ms",
         value=timing.median,
-        goal=30.0,
+        goal=20.0  # issue 21,
         higher_is_better=False,
         mlflow=ml_timing.median,
         mlflow_note=f"median; min {fmt(ml_timing.min)} ms",
@@ -747,7 +747,7 @@ def bench_start(sizes: Sizes, shared: dict[str, float]) -> Result:
         ),
         unit="s",
         value=mc,
-        goal=2.0,
+        goal=1.5  # issue 21,
         higher_is_better=False,
         mlflow=mf,
         mlflow_note=f"median of {len(times['MLflow'])}; min {fmt(min(times['MLflow']))} s",

@@ -120,14 +120,18 @@ def _wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _load(url: str, body: bytes, seconds: float, work: Path) -> dict[str, float]:
-    """requests/s, p99 ms and failures of ``seconds`` of one-row POSTs at concurrency 32."""
+def _load(
+    url: str, body: bytes, seconds: float, work: Path, *, concurrency: int = CONCURRENCY
+) -> dict[str, float]:
+    """requests/s, p99 ms and failures of ``seconds`` of POSTs at ``concurrency``."""
     if _wrk_available():
-        return _wrk(url, body, seconds, work)
-    return asyncio.run(_python_load(url, body, seconds))
+        return _wrk(url, body, seconds, work, concurrency)
+    return asyncio.run(_python_load(url, body, seconds, concurrency))
 
 
-def _wrk(url: str, body: bytes, seconds: float, work: Path) -> dict[str, float]:
+def _wrk(
+    url: str, body: bytes, seconds: float, work: Path, concurrency: int = CONCURRENCY
+) -> dict[str, float]:
     script = work / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
@@ -137,7 +141,16 @@ def _wrk(url: str, body: bytes, seconds: float, work: Path) -> dict[str, float]:
     if "]==]" in body.decode():
         raise ValueError("the body cannot be quoted for Lua")
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            f"-t{min(2, concurrency)}",
+            f"-c{concurrency}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -168,12 +181,14 @@ def _parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-async def _python_load(url: str, body: bytes, seconds: float) -> dict[str, float]:
+async def _python_load(
+    url: str, body: bytes, seconds: float, concurrency: int = CONCURRENCY
+) -> dict[str, float]:
     latencies: list[float] = []
     failed = 0
     stop = time.perf_counter() + seconds
     headers = {"content-type": "application/json"}
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
 
         async def worker() -> None:
@@ -189,7 +204,7 @@ async def _python_load(url: str, body: bytes, seconds: float) -> dict[str, float
                 failed += 0 if ok else 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {
         "rps": len(latencies) / elapsed,

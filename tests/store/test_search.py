@@ -136,3 +136,57 @@ def test_bad_page_token_and_max_results(populated: SqlStore) -> None:
         populated.search_runs(["e1"], page_token="not-a-token")
     with pytest.raises(InvalidInputError, match="max_results"):
         populated.search_runs(["e1"], max_results=0)
+
+
+def test_search_results_equal_the_runs_get_returns(populated: SqlStore) -> None:
+    """Search builds its runs in bulk (no frozen-dataclass __init__); each must be the very
+    Run that ``get`` builds, field for field, NaN metric and ended runs included."""
+    page = populated.search_runs(["e1"], max_results=10)
+    assert len(page.runs) == 6
+    for found in page.runs:
+        got = populated.runs.get(found.id)
+        assert repr(found) == repr(got)  # NaN != NaN, so compare the spelled-out fields
+        assert vars(found) == vars(got) or math.isnan(found.metrics.get("nanm", 0.0))
+        assert type(found.status) is RunStatus and type(found.lifecycle_stage) is LifecycleStage
+
+
+def test_runs_from_tuples_equals_the_constructor() -> None:
+    from mlcycle.entities import Run
+    from mlcycle.store.sql.runs import runs_from_tuples
+
+    raw = '{"p":{"a":"1"},"m":{"m":0.5},"t":{"t":"x"},"x":{"bad":"-Infinity"}}'
+    (built,) = runs_from_tuples(
+        [("id1", "e1", "n", "FINISHED", 1, 2, "p", "d", "err", "deleted", 3, raw, "k0")]
+    )
+    assert built == Run(
+        id="id1",
+        experiment_id="e1",
+        name="n",
+        status=RunStatus.FINISHED,
+        start_time=1,
+        end_time=2,
+        parent_id="p",
+        description="d",
+        error="err",
+        lifecycle_stage=LifecycleStage.DELETED,
+        deleted_at=3,
+        params={"a": "1"},
+        metrics={"m": 0.5, "bad": -math.inf},
+        tags={"t": "x"},
+    )
+    (empty,) = runs_from_tuples(
+        [("id2", "e1", "n", "RUNNING", 1, None, None, None, None, "active", None, "{}")]
+    )
+    assert (empty.params, empty.metrics, empty.tags) == ({}, {}, {})
+
+
+def test_a_reused_first_page_query_takes_each_calls_experiments(populated: SqlStore) -> None:
+    """The first page's SELECT is built once per filter and order; the experiment IDs
+    are a parameter, so the same search over another experiment finds that one's runs."""
+    where = parse_filter("name LIKE '%'")
+    first = populated.search_runs(["e1"], where).runs
+    second = populated.search_runs(["e2"], where).runs
+    both = populated.search_runs(["e1", "e2"], where).runs
+    assert {r.experiment_id for r in first} == {"e1"}
+    assert [r.id for r in second] == ["other"]
+    assert len(both) == len(first) + 1

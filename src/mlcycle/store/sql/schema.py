@@ -79,6 +79,8 @@ class RunRow(Base):
         Index("ix_runs_experiment_start", "experiment_id", "start_time"),
         Index("ix_runs_parent", "parent_id"),
         Index("ix_runs_stage_deleted", "lifecycle_stage", "deleted_at"),
+        # search checks each candidate's experiment and stage without reading its row
+        Index("ix_runs_id_experiment_stage", "id", "experiment_id", "lifecycle_stage"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

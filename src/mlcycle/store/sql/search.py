@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     false,
     literal,
@@ -27,15 +29,14 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import aliased
 
 from mlcycle.bounds import MAX_IDS, check_count
 from mlcycle.entities import LifecycleStage, RunPage
 from mlcycle.errors import InvalidInputError
 from mlcycle.search import And, Attribute, Comparison, Entity, Field, Filter, Not, Op, Or, OrderBy
 from mlcycle.store.sql.engine import Database
-from mlcycle.store.sql.runs import load_runs
-from mlcycle.store.sql.schema import RUNS, LatestMetricRow, ParamRow, TagRow
+from mlcycle.store.sql.runs import RUN_COLUMNS, runs_from_tuples
+from mlcycle.store.sql.schema import LATEST_METRICS, PARAMS, RUNS, TAGS
 
 MAX_RESULTS = 50_000
 DEFAULT_ORDER = (OrderBy(Field(Entity.ATTRIBUTE, Attribute.START_TIME.value), descending=True),)
@@ -52,7 +53,7 @@ class _Compiler:
             return RUNS.c.name  # MLflow keeps the run name in this tag; we keep it as `name`
         if field.entity is Entity.ATTRIBUTE:
             return self._attribute(field.key)
-        return self._alias(field).value  # type: ignore[no-any-return]
+        return self._alias(field).c.value  # type: ignore[no-any-return]
 
     def present(self, field: Field) -> ColumnElement[bool]:
         """True where the run has the field at all (NaN metrics count as present)."""
@@ -60,15 +61,15 @@ class _Compiler:
             field.entity is Entity.TAG and field.key == "mlflow.runName"
         ):
             return self.column(field).is_not(None)
-        return self._alias(field).run_id.is_not(None)  # type: ignore[no-any-return]
+        return self._alias(field).c.run_id.is_not(None)  # type: ignore[no-any-return]
 
     def _alias(self, field: Field) -> Any:
         ref = (field.entity, field.key)
         if ref not in self.joins:
-            model = {Entity.PARAM: ParamRow, Entity.METRIC: LatestMetricRow, Entity.TAG: TagRow}[
+            table = {Entity.PARAM: PARAMS, Entity.METRIC: LATEST_METRICS, Entity.TAG: TAGS}[
                 field.entity
             ]
-            self.joins[ref] = aliased(model, name=f"j{len(self.joins)}")
+            self.joins[ref] = table.alias(f"j{len(self.joins)}")
         return self.joins[ref]
 
     @staticmethod
@@ -192,6 +193,92 @@ def _maybe_analyze(db: Database) -> None:
             conn.execute(text("ANALYZE"))
 
 
+def search_query(
+    experiment_ids: Sequence[str],
+    filter: Filter | None = None,
+    order_by: Sequence[OrderBy] = (),
+    max_results: int = 1000,
+    page_token: str | None = None,
+    stages: Sequence[LifecycleStage] = (LifecycleStage.ACTIVE,),
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The one SELECT behind :func:`search_runs` and its parameters: rows of
+    :data:`RUN_COLUMNS` followed by the sort keys (for the next page's token), at most
+    ``max_results + 1`` of them.
+
+    The first page of a search is built once per filter, order and page size and reused
+    (the experiment IDs are a parameter), since building it costs about as much as running
+    it on a few thousand runs.
+
+    Example (the SQL a benchmark runs raw, as the floor of a search)::
+
+        query, params = search_query(["0123"], parse_filter("params.p1 = 'a'"))
+        sql = str(query.params(params).compile(engine, compile_kwargs={"literal_binds": True}))
+    """
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise InvalidInputError(
+            f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}",
+            field="max_results",
+        )
+    check_count(len(experiment_ids), MAX_IDS, field="experiment_ids", what="experiment IDs")
+    params = {"experiment_ids": list(experiment_ids)}
+    orders = tuple(order_by or DEFAULT_ORDER)
+    stage_values = tuple(s.value for s in stages)
+    if page_token:
+        return _build(filter, orders, stage_values, max_results, page_token), params
+    # repr() tells 1 from 1.0 and True, which compare (and hash) equal
+    key = (repr(filter), repr(orders))
+    try:
+        hash(filter)
+    except TypeError:  # a value the parser did not make (a list, say): not cached
+        return _build(filter, orders, stage_values, max_results, None), params
+    return _first_page(key, filter, orders, stage_values, max_results), params
+
+
+@lru_cache(maxsize=256)
+def _first_page(
+    key: tuple[str, str],
+    filter: Filter | None,
+    orders: tuple[OrderBy, ...],
+    stages: tuple[str, ...],
+    max_results: int,
+) -> Select[Any]:
+    return _build(filter, orders, stages, max_results, None)
+
+
+def _build(
+    filter: Filter | None,
+    orders: tuple[OrderBy, ...],
+    stages: tuple[str, ...],
+    max_results: int,
+    page_token: str | None,
+) -> Select[Any]:
+    compiler = _Compiler()
+    where: list[ColumnElement[bool]] = [
+        RUNS.c.experiment_id.in_(bindparam("experiment_ids", expanding=True)),
+        RUNS.c.lifecycle_stage.in_(list(stages)),
+    ]
+    if filter is not None:
+        where.append(compiler.condition(filter))
+    keys = [(compiler.column(o.field), o.descending) for o in orders]
+    keys.append((RUNS.c.id, False))
+    if page_token:
+        where.append(_after(keys, _decode_token(page_token, len(keys))))
+    # The page is chosen over (run ID, sort keys) only; whole rows, with their summary JSON,
+    # are joined to the at most max_results + 1 winners, so the sorter moves small records.
+    page: Select[Any] = select(
+        RUNS.c.id.label("page_id"), *(k.label(f"k{i}") for i, (k, _) in enumerate(keys))
+    )
+    for (_entity, key), alias in compiler.joins.items():
+        page = page.outerjoin(alias, and_(alias.c.run_id == RUNS.c.id, alias.c.key == literal(key)))
+    chosen = page.where(*where).order_by(*_ordering(keys)).limit(max_results + 1).subquery("page")
+    labelled = [(chosen.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
+    return (
+        select(*RUN_COLUMNS, *(c for c, _ in labelled))
+        .join(chosen, chosen.c.page_id == RUNS.c.id)
+        .order_by(*_ordering(labelled))
+    )
+
+
 def search_runs(
     db: Database,
     experiment_ids: Sequence[str],
@@ -202,45 +289,18 @@ def search_runs(
     stages: Sequence[LifecycleStage] = (LifecycleStage.ACTIVE,),
 ) -> RunPage:
     """One page of runs of the given experiments that match ``filter``."""
-    if not 1 <= max_results <= MAX_RESULTS:
-        raise InvalidInputError(
-            f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}",
-            field="max_results",
-        )
-    check_count(len(experiment_ids), MAX_IDS, field="experiment_ids", what="experiment IDs")
-    compiler = _Compiler()
-    where: list[ColumnElement[bool]] = [
-        RUNS.c.experiment_id.in_(list(experiment_ids)),
-        RUNS.c.lifecycle_stage.in_([s.value for s in stages]),
-    ]
-    if filter is not None:
-        where.append(compiler.condition(filter))
-    keys = [(compiler.column(o.field), o.descending) for o in (order_by or DEFAULT_ORDER)]
-    keys.append((RUNS.c.id, False))
-    if page_token:
-        where.append(_after(keys, _decode_token(page_token, len(keys))))
-    # The page is chosen over (run ID, sort keys) only; whole rows, with their summary JSON,
-    # are joined to the at most max_results + 1 winners, so the sorter moves small records.
-    page: Select[Any] = select(
-        RUNS.c.id.label("page_id"), *(k.label(f"k{i}") for i, (k, _) in enumerate(keys))
-    )
-    for (_entity, key), alias in compiler.joins.items():
-        page = page.outerjoin(alias, and_(alias.run_id == RUNS.c.id, alias.key == literal(key)))
-    chosen = page.where(*where).order_by(*_ordering(keys)).limit(max_results + 1).subquery("page")
-    labelled = [(chosen.c[f"k{i}"], d) for i, (_, d) in enumerate(keys)]
-    query = (
-        select(RUNS, *(c for c, _ in labelled))
-        .join(chosen, chosen.c.page_id == RUNS.c.id)
-        .order_by(*_ordering(labelled))
-    )
+    query, params = search_query(experiment_ids, filter, order_by, max_results, page_token, stages)
     with db.read() as conn:
-        rows = list(conn.execute(query))
-        more = len(rows) > max_results
-        rows = rows[:max_results]
+        rows = conn.execute(query, params).all()
     _maybe_analyze(db)
-    runs = load_runs(rows)
+    return page_of(rows, max_results)
+
+
+def page_of(rows: Sequence[Sequence[Any]], max_results: int) -> RunPage:
+    """The page made of the rows :func:`search_query` selected: the first ``max_results``
+    as runs, and a token for the next page when there was one more row."""
+    runs = runs_from_tuples(rows[:max_results])
     token = None
-    if more and rows:
-        last = rows[-1]
-        token = _encode_token([last._mapping[f"k{i}"] for i in range(len(keys))])
+    if len(rows) > max_results:
+        token = _encode_token(list(rows[max_results - 1][len(RUN_COLUMNS) :]))
     return RunPage(runs=runs, next_page_token=token)
