@@ -34,6 +34,9 @@ class ServerConfig:
     log_level: str = "info"
     #: require a token on every route but /health and /ready (``mlcycle server --auth``)
     auth: bool = False
+    #: where MLflow's artifact proxy keeps files outside any run, laid out as MLflow's
+    #: ``--artifacts-destination`` (a folder or s3:// URI); None: the artifact store's mlflow/
+    mlflow_artifacts_destination: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:
