@@ -43,6 +43,8 @@ def test_server_command_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_
             str(tmp_path),
             "--workers",
             "2",
+            "--artifacts-destination",
+            str(tmp_path / "mlartifacts"),
         ],
         env={"MLCYCLE_TRACKING_URI": None, "MLCYCLE_ARTIFACT_URI": None},
     )
@@ -55,14 +57,26 @@ def test_server_command_passes_its_options(monkeypatch: pytest.MonkeyPatch, tmp_
     assert call["settings"].artifact_uri == str(tmp_path)
     assert isinstance(call["config"], ServerConfig)
     assert call["config"].max_body_bytes == 64 * 2**20
+    assert call["config"].mlflow_artifacts_destination == str(tmp_path / "mlartifacts")
 
 
 def test_server_command_rejects_bad_options() -> None:
     result = CliRunner().invoke(_app(), ["server", "--workers", "0"])
     assert result.exit_code == 2
-    help_text = CliRunner().invoke(_app(), ["server", "--help"]).output
+    wide = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
+    help_text = CliRunner().invoke(_app(), ["server", "--help"], env=wide).output
     assert "--tracking-uri" in help_text
     assert "--workers" in help_text
+    assert "--artifacts-destination" in help_text
+
+
+def test_a_bad_artifacts_destination_is_refused_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mlcycle.server.__main__ import main
+
+    assert main(["--artifacts-destination", "gs://bucket/x"]) == 1
+    assert "artifacts destination 'gs://bucket/x'" in capsys.readouterr().err
 
 
 def test_public_surface() -> None:

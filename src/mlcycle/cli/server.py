@@ -56,6 +56,16 @@ def server(
             "and /ready, with roles and approvals. Also $MLCYCLE_AUTH=1.",
         ),
     ] = False,
+    artifacts_destination: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="Folder or s3:// URI where MLflow clients' proxy uploads outside any run go, "
+            "laid out as mlflow server --artifacts-destination lays them out "
+            "[default: mlflow/ in the artifact store]",
+            show_default=False,
+        ),
+    ] = None,
     scheduler: Annotated[
         bool,
         typer.Option(
@@ -82,6 +92,7 @@ def server(
         graceful_shutdown_s=graceful_timeout,
         log_level=log_level,
         auth=auth or settings.auth,
+        mlflow_artifacts_destination=artifacts_destination,
     )
     mode = "auth on" if config.auth else "auth OFF: anyone who can reach it can change anything"
     typer.echo(f"mlcycle server on http://{host}:{port} (API docs at /docs; {mode})", err=True)

@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graceful-timeout", type=float, default=30.0)
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--auth", action="store_true", help="require a token on every route")
+    parser.add_argument(
+        "--artifacts-destination",
+        default=None,
+        help="folder or s3:// URI for MLflow proxy uploads outside any run",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env().with_overrides(
@@ -32,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             graceful_shutdown_s=args.graceful_timeout,
             log_level=args.log_level,
             auth=args.auth,
+            mlflow_artifacts_destination=args.artifacts_destination,
         )
         serve(settings, host=args.host, port=args.port, workers=args.workers, config=config)
     except MlcycleError as exc:

@@ -75,7 +75,12 @@ def create_app(settings: Settings | None = None, config: ServerConfig | None = N
         # the one composition root, as for the client: every service audited and guarded
         backend = await run_in_threadpool(partial(open_server_backend, settings, auth=auth))
         state = await run_in_threadpool(lifespan_state, backend, auth=auth)
-        mlflow = mlflow_context(backend.tracking_service, backend.registry_service, backend.store)
+        mlflow = mlflow_context(
+            backend.tracking_service,
+            backend.registry_service,
+            backend.store,
+            artifacts_destination=config.mlflow_artifacts_destination,
+        )
         try:
             yield {**state, "telemetry": telemetry, "mlflow": mlflow}
         finally:

@@ -13,6 +13,7 @@ import orjson
 from mlcycle.errors import InvalidInputError
 
 MiB = 1 << 20
+_SCHEMES = ("file://", "s3://")
 
 #: How ``serve`` hands options to its worker processes (each builds its app from them).
 WORKER_OPTIONS_ENV = "MLCYCLE_SERVER_OPTIONS"
@@ -34,6 +35,9 @@ class ServerConfig:
     log_level: str = "info"
     #: require a token on every route but /health and /ready (``mlcycle server --auth``)
     auth: bool = False
+    #: where MLflow's artifact proxy keeps files outside any run, laid out as MLflow's
+    #: ``--artifacts-destination`` (a folder or s3:// URI); None: the artifact store's mlflow/
+    mlflow_artifacts_destination: str | None = None
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:
@@ -41,6 +45,14 @@ class ServerConfig:
         if self.max_artifact_bytes is not None and self.max_artifact_bytes < 1:
             raise InvalidInputError(
                 "max_artifact_bytes must be positive or None", field="max_artifact_bytes"
+            )
+        destination = self.mlflow_artifacts_destination
+        if destination is not None and (
+            not destination or ("://" in destination and not destination.startswith(_SCHEMES))
+        ):
+            raise InvalidInputError(
+                f"artifacts destination {destination!r}: give a folder, a file:// or an s3:// URI",
+                field="artifacts_destination",
             )
 
     def to_json(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mlcycle.artifacts import open_artifact_store
 from mlcycle.ports.api import RegistryAPI
 from mlcycle.server.mlflow import (
     artifacts,
@@ -49,10 +50,16 @@ def mlflow_router() -> APIRouter:
 
 
 def mlflow_context(
-    tracking: TrackingService, registry: RegistryAPI, store: SqlStore
+    tracking: TrackingService,
+    registry: RegistryAPI,
+    store: SqlStore,
+    *,
+    artifacts_destination: str | None = None,
 ) -> MlflowContext:
-    """What the MLflow routes of one server process work with (built in the lifespan)."""
-    return MlflowContext(tracking, registry, SqlMlflow(store.db))
+    """What the MLflow routes of one server process work with (built in the lifespan).
+    ``artifacts_destination``: where the artifact proxy keeps files outside any run."""
+    area = open_artifact_store(artifacts_destination) if artifacts_destination else None
+    return MlflowContext(tracking, registry, SqlMlflow(store.db), area)
 
 
 __all__ = ["MlflowContext", "mlflow_context", "mlflow_router"]

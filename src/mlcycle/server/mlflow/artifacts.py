@@ -173,7 +173,7 @@ def _upload(ctx: MlflowContext, path: str, reader: BinaryIO) -> None:
         ctx.tracking.log_artifact_stream(target.run_id, _check_path(target.path), reader)
         return
     clean = _check_path(target.path)
-    size, sha = ctx.tracking.artifact_store.put_stream(uris.area_key(clean), reader)
+    size, sha = ctx.area_store.put_stream(ctx.area_key(clean), reader)
     info = ArtifactInfo(path=clean, is_dir=False, size=size, sha256=sha)
     ctx.records.record_artifact(info, at=ctx.tracking.clock())
 
@@ -185,20 +185,19 @@ def _open(ctx: MlflowContext, path: str) -> tuple[BinaryIO, ArtifactInfo]:
         raise ArtifactNotFoundError(f"No artifact at {path!r}", field="path")
     if target.run_id is not None:
         return ctx.tracking.open_artifact(target.run_id, target.path), found[0]
-    return ctx.tracking.artifact_store.open(uris.area_key(target.path)), found[0]
+    return ctx.area_store.open(ctx.area_key(target.path)), found[0]
 
 
 def _delete(ctx: MlflowContext, path: str) -> None:
     target = _target(ctx, path)
-    store = ctx.tracking.artifact_store
     if target.run_id is not None:
         gone = ctx.records.delete_run_artifacts(target.run_id, target.path)
         # the tracking service keeps a run's files under runs/<run_id>/ in the store
-        keys = [f"runs/{target.run_id}/{p}" for p in gone]
+        for p in gone:
+            ctx.tracking.artifact_store.delete(f"runs/{target.run_id}/{p}")
     else:
-        keys = [uris.area_key(p) for p in ctx.records.delete_artifacts(target.path)]
-    for key in keys:
-        store.delete(key)
+        for p in ctx.records.delete_artifacts(target.path):
+            ctx.area_store.delete(ctx.area_key(p))
 
 
 def _blocks(handle: BinaryIO) -> Iterator[bytes]:

@@ -8,13 +8,15 @@ of the MLflow artifact area). One per server process, built in the app's lifespa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from mlcycle.entities import Experiment
 from mlcycle.errors import NotFoundError
 from mlcycle.ports.api import RegistryAPI
+from mlcycle.ports.artifacts import ArtifactStore
+from mlcycle.server.mlflow import uris
 from mlcycle.store.sql.mlflow import SqlMlflow
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, TrackingService
 
@@ -24,9 +26,23 @@ DEFAULT_EXPERIMENT_ID = "0"
 
 @dataclass(frozen=True)
 class MlflowContext:
+    """``area``: where the proxy keeps files outside any run (``mlcycle server
+    --artifacts-destination``, MLflow's layout); None: the ``mlflow/`` folder of the tracking
+    service's artifact store."""
+
     tracking: TrackingService
     registry: RegistryAPI
     records: SqlMlflow
+    area: ArtifactStore | None = field(default=None)
+
+    @property
+    def area_store(self) -> ArtifactStore:
+        """The artifact store holding the MLflow artifact area."""
+        return self.area if self.area is not None else self.tracking.artifact_store
+
+    def area_key(self, path: str) -> str:
+        """The key in :attr:`area_store` of a file of the MLflow artifact area."""
+        return path if self.area is not None else uris.area_key(path)
 
     def experiment_id(self, given: str) -> str:
         """mlcycle's ID for an experiment ID an MLflow client sent: MLflow's default

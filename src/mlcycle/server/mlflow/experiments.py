@@ -3,14 +3,16 @@ set-experiment-tag and delete-experiment-tag, over mlcycle's experiments."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 from mlcycle.entities import Experiment, LifecycleStage
 from mlcycle.errors import NotFoundError
 from mlcycle.server.mlflow import filters, paging, wire
 from mlcycle.server.mlflow.context import MlflowContext
-from mlcycle.server.mlflow.protocol import Params, key_values
+from mlcycle.server.mlflow.protocol import MlflowError, Params, key_values
 from mlcycle.server.mlflow.routing import Endpoints
 
 endpoints = Endpoints()
@@ -18,25 +20,52 @@ route = endpoints.route
 
 VIEW_TYPES = ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
 MAX_EXPERIMENTS = 50_000
+MAX_LOCATION = 2048  # MLflow's default MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH
 _ATTRIBUTES = {"name", "experiment_id", "creation_time", "last_update_time", "lifecycle_stage"}
 _ORDER = {"name", "experiment_id", "creation_time", "last_update_time"}
 _DIALECT = filters.dialect(_ATTRIBUTES, numeric={"creation_time", "last_update_time"})
 
 
+def artifact_location(given: str) -> str:
+    """An experiment's ``artifact_location`` as MLflow keeps it: checked by MLflow's rules, a
+    relative local path made absolute against the server's working directory."""
+    parsed = urlparse(given)
+    if parsed.fragment or parsed.params:
+        raise MlflowError("'artifact_location' URL can't include fragments or params.")
+    if given.startswith("runs:"):
+        raise MlflowError(f"Artifact location cannot be a runs:/ URI. Given: '{given}'")
+    if len(given) > MAX_LOCATION:
+        raise MlflowError(
+            "Invalid artifact path length. The length of the artifact path cannot be "
+            f"greater than {MAX_LOCATION} characters."
+        )
+    if not parsed.scheme and not os.path.isabs(given):
+        return os.path.abspath(given)
+    return given
+
+
 @route("/experiments/create", "POST")
 def create_experiment(ctx: MlflowContext, p: Params) -> dict[str, Any]:
-    # artifact_location is not honoured: mlcycle's artifact store holds every artifact, and
-    # the experiment's location is where this server serves them (mlflow-artifacts:/<id>).
+    # artifact_location is kept and reported; the runs' artifacts still go to mlcycle's
+    # artifact store through the proxy (their URIs are mlflow-artifacts:/<exp>/<run>/...).
     tags = key_values(p.objects("tags"), "tags")
-    p.text("artifact_location")  # checked (a string), not honoured
+    given = p.text("artifact_location")
+    location = artifact_location(given) if given else None
     description = tags.get(wire.NOTE)
     created = ctx.tracking.create_experiment(p.req("name"), tags=tags, description=description)
+    if location is not None:
+        ctx.records.set_artifact_location(created.id, location)
     return {"experiment_id": created.id}
+
+
+def _answer(ctx: MlflowContext, experiment: Experiment) -> dict[str, Any]:
+    location = ctx.records.artifact_locations([experiment.id]).get(experiment.id)
+    return {"experiment": wire.experiment(experiment, location)}
 
 
 @route("/experiments/get", "GET")
 def get_experiment(ctx: MlflowContext, p: Params) -> dict[str, Any]:
-    return {"experiment": wire.experiment(ctx.get_experiment(p.req("experiment_id")))}
+    return _answer(ctx, ctx.get_experiment(p.req("experiment_id")))
 
 
 @route("/experiments/get-by-name", "GET")
@@ -45,7 +74,7 @@ def get_experiment_by_name(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     found = ctx.tracking.find_experiment(name)
     if found is None:
         raise NotFoundError(f"Could not find experiment with name '{name}'", field="name")
-    return {"experiment": wire.experiment(found)}
+    return _answer(ctx, found)
 
 
 def _fields(e: Experiment) -> Mapping[str, Any]:
@@ -78,7 +107,10 @@ def search_experiments(ctx: MlflowContext, p: Params) -> dict[str, Any]:
         found = [e for e in found if e.lifecycle_stage is LifecycleStage.DELETED]
     found = filters.select(found, filters.parse(p.text("filter"), _DIALECT), _fields)
     chosen, token = paging.page(_order(found, p.strs("order_by")), p.text("page_token"), size)
-    body: dict[str, Any] = {"experiments": [wire.experiment(e) for e in chosen]}
+    locations = ctx.records.artifact_locations([e.id for e in chosen])
+    body: dict[str, Any] = {
+        "experiments": [wire.experiment(e, locations.get(e.id)) for e in chosen]
+    }
     if token:
         body["next_page_token"] = token
     return body

@@ -29,6 +29,7 @@ route = endpoints.route
 
 STATUSES = ("LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED")
 MAX_RESULTS = 1000
+MAX_RUN_ID = 32  # the longest source run ID kept (MLflow's run IDs are 32 hex digits)
 _FOLDER_NAME = re.compile(r"^[\w][\w\-. ]{0,199}$")
 _ATTRIBUTES = {
     "name",
@@ -59,14 +60,29 @@ def _path_for(ctx: MlflowContext, run_id: str, name: str, model_id: str) -> str:
     return f"models/{model_id}"
 
 
+def _has_run(ctx: MlflowContext, run_id: str) -> bool:
+    if len(run_id) > MAX_RUN_ID:
+        raise MlflowError(
+            f"Invalid value {run_id!r} for parameter 'source_run_id' supplied: "
+            f"at most {MAX_RUN_ID} characters"
+        )
+    try:
+        ctx.tracking.get_run(run_id)
+    except NotFoundError:
+        return False
+    return True
+
+
 @route("/logged-models", "POST")
 def create_logged_model(ctx: MlflowContext, p: Params) -> dict[str, Any]:
     experiment = ctx.get_experiment(p.text("experiment_id") or "0")
     run_id = p.text("source_run_id") or None
     name = p.text("name") or readable_name()
     model_id = f"m-{ctx.tracking.new_id()}"
-    if run_id is not None:
-        ctx.tracking.get_run(run_id)
+    # MLflow takes any string as the source run: one this server has keeps the model's files
+    # among its artifacts, any other is kept as given and the files go to the MLflow area
+    in_run = run_id is not None and _has_run(ctx, run_id)
+    if run_id is not None and in_run:
         path = _path_for(ctx, run_id, name, model_id)
     else:
         path = f"{experiment.id}/models/{model_id}/artifacts"
@@ -78,6 +94,7 @@ def create_logged_model(ctx: MlflowContext, p: Params) -> dict[str, Any]:
             name=name,
             source_run_id=run_id,
             artifact_path=path,
+            files_in_run=in_run,
             status=STATUSES[0],
             model_type=p.text("model_type") or None,
             created_at=now,
@@ -156,8 +173,8 @@ def list_logged_model_artifacts(ctx: MlflowContext, p: Params) -> dict[str, Any]
     model = get_model(ctx, p.req("model_id"))
     folder = safe_path(p.text("artifact_directory_path") or "")
     base = f"{model.artifact_path}/{folder}".rstrip("/")
-    if model.source_run_id is not None:
-        files = ctx.tracking.list_artifacts(model.source_run_id, base)
+    if model.files_run_id is not None:
+        files = ctx.tracking.list_artifacts(model.files_run_id, base)
     else:
         files = ctx.records.artifacts(base)
     entries = _entries(files, base)
@@ -238,9 +255,9 @@ def artifact_uri(model: LoggedModel) -> str:
 
 def run_source(model: LoggedModel) -> tuple[str, str] | None:
     """(run ID, path among its artifacts) of a logged model with a source run."""
-    if model.source_run_id is None:
+    if model.files_run_id is None:
         return None
-    return model.source_run_id, model.artifact_path
+    return model.files_run_id, model.artifact_path
 
 
 __all__ = ["artifact_uri", "endpoints", "get_model", "run_source", "uris"]

@@ -223,8 +223,7 @@ def _read_mlmodel(ctx: MlflowContext, source: ModelSource, model_id: str | None)
             handle = ctx.tracking.open_artifact(source.run_id, f"{source.artifact_path}/MLmodel")
         elif model_id:
             model = logged_models.get_model(ctx, model_id)
-            key = uris.area_key(f"{model.artifact_path}/MLmodel")
-            handle = ctx.tracking.artifact_store.open(key)
+            handle = ctx.area_store.open(ctx.area_key(f"{model.artifact_path}/MLmodel"))
         else:
             return {}
         with handle:

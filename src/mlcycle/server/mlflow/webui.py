@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from mlcycle.errors import ArtifactNotFoundError
-from mlcycle.server.mlflow import logged_models, uris
+from mlcycle.server.mlflow import logged_models
 from mlcycle.server.mlflow.artifacts import attachment, safe_path
 from mlcycle.server.mlflow.context import MlflowContext, context
 from mlcycle.server.mlflow.protocol import MlflowError, Params, answer_error, json_response
@@ -118,9 +118,9 @@ def _version_file(ctx: MlflowContext, name: str, number: int, path: str) -> tupl
     extras = ctx.records.version_extras(name).get(number)
     if extras is not None and extras.model_id:
         model = logged_models.get_model(ctx, extras.model_id, allow_deleted=True)
-        if model.source_run_id is not None:
+        if model.files_run_id is not None:
             inside = posixpath.join(model.artifact_path, _safe_path(path))
-            return _run_file(ctx, model.source_run_id, inside)
+            return _run_file(ctx, model.files_run_id, inside)
     raise ArtifactNotFoundError(
         f"model version {name} {number} has no files on this server", field="path"
     )
@@ -129,12 +129,12 @@ def _version_file(ctx: MlflowContext, name: str, number: int, path: str) -> tupl
 def _logged_model_file(ctx: MlflowContext, model_id: str, path: str) -> tuple[BinaryIO, int]:
     model = logged_models.get_model(ctx, model_id)
     inside = posixpath.join(model.artifact_path, _safe_path(path))
-    if model.source_run_id is not None:
-        return _run_file(ctx, model.source_run_id, inside)
+    if model.files_run_id is not None:
+        return _run_file(ctx, model.files_run_id, inside)
     found = [f for f in ctx.records.artifacts(inside) if f.path == inside]
     if not found:
         raise ArtifactNotFoundError(f"No artifact at {path!r} in logged model {model_id}")
-    return ctx.tracking.artifact_store.open(uris.area_key(inside)), found[0].size or 0
+    return ctx.area_store.open(ctx.area_key(inside)), found[0].size or 0
 
 
 def _blocks(handle: BinaryIO) -> Iterator[bytes]:

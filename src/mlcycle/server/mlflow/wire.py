@@ -35,14 +35,15 @@ _VERSION_STATUS = {
 }
 
 
-def experiment(e: Experiment) -> dict[str, Any]:
+def experiment(e: Experiment, location: str | None = None) -> dict[str, Any]:
+    """An experiment; ``location`` is the ``artifact_location`` its creator gave, if any."""
     tags = dict(e.tags)
     if e.description and NOTE not in tags:
         tags[NOTE] = e.description
     return {
         "experiment_id": e.id,
         "name": e.name,
-        "artifact_location": uris.experiment_root(e.id),
+        "artifact_location": location or uris.experiment_root(e.id),
         "lifecycle_stage": e.lifecycle_stage.value,
         "last_update_time": e.updated_at,
         "creation_time": e.created_at,
@@ -127,9 +128,9 @@ def dataset_input(d: RunDataset) -> dict[str, Any]:
 
 
 def logged_model_uri(m: LoggedModel) -> str:
-    if m.source_run_id is None:
+    if m.files_run_id is None:
         return uris.area_uri(m.artifact_path)
-    return uris.run_uri(m.experiment_id, m.source_run_id, m.artifact_path)
+    return uris.run_uri(m.experiment_id, m.files_run_id, m.artifact_path)
 
 
 def logged_model(m: LoggedModel) -> dict[str, Any]:

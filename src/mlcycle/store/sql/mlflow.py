@@ -32,6 +32,7 @@ from mlcycle.store.sql.schema import (
 )
 from mlcycle.store.sql.schema_mlflow import (
     MLFLOW_ARTIFACTS,
+    MLFLOW_EXPERIMENTS,
     MLFLOW_LOGGED_MODELS,
     MLFLOW_MODEL_VERSIONS,
     MLFLOW_RUN_DATASETS,
@@ -43,6 +44,7 @@ RM = MLFLOW_RUN_MODELS.c
 D = MLFLOW_RUN_DATASETS.c
 X = MLFLOW_MODEL_VERSIONS.c
 F = MLFLOW_ARTIFACTS.c
+E = MLFLOW_EXPERIMENTS.c
 _CHUNK = 500  # IDs per IN (...) list
 
 
@@ -66,6 +68,13 @@ class LoggedModel:
     tags: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     metrics: Sequence[Mapping[str, Any]] = ()
+    #: false when ``source_run_id`` names no run of this server (MLflow takes any string)
+    files_in_run: bool = True
+
+    @property
+    def files_run_id(self) -> str | None:
+        """The run whose artifacts hold the model's files; None: the MLflow area does."""
+        return self.source_run_id if self.files_in_run else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +125,7 @@ def _model(r: Row[Any]) -> LoggedModel:
         tags=orjson.loads(r.tags),
         params=orjson.loads(r.params),
         metrics=orjson.loads(r.metrics),
+        files_in_run=bool(r.files_in_run),
     )
 
 
@@ -150,6 +160,7 @@ class SqlMlflow:
                         tags=orjson.dumps(dict(model.tags)).decode(),
                         params=orjson.dumps(dict(model.params)).decode(),
                         metrics=orjson.dumps(list(model.metrics)).decode(),
+                        files_in_run=model.files_in_run,
                     )
                 )
         except IntegrityError as exc:
@@ -393,6 +404,29 @@ class SqlMlflow:
                 )
                 for r in rows
             }
+
+    # -- experiments ------------------------------------------------------------------------
+
+    def set_artifact_location(self, experiment_id: str, location: str) -> None:
+        """Keep the ``artifact_location`` a client gave the experiment."""
+        with self._db.write() as conn:
+            conn.execute(delete(MLFLOW_EXPERIMENTS).where(E.experiment_id == experiment_id))
+            conn.execute(
+                insert(MLFLOW_EXPERIMENTS).values(
+                    experiment_id=experiment_id, artifact_location=location
+                )
+            )
+
+    def artifact_locations(self, experiment_ids: Sequence[str]) -> dict[str, str]:
+        """The ``artifact_location`` given to each of the experiments that had one."""
+        found: dict[str, str] = {}
+        with self._db.read() as conn:
+            for part in _chunks(list(experiment_ids)):
+                rows = conn.execute(
+                    select(E.experiment_id, E.artifact_location).where(E.experiment_id.in_(part))
+                )
+                found.update({str(i): str(loc) for i, loc in rows.tuples()})
+        return found
 
     # -- artifacts --------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ from typing import cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     String,
     Table,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +53,21 @@ class MlflowLoggedModelRow(Base):
     tags: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     params: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     metrics: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    #: false when ``source_run_id`` names no run of this server (MLflow takes any string):
+    #: the files are then in the MLflow artifact area
+    files_in_run: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class MlflowExperimentRow(Base):
+    """The ``artifact_location`` an MLflow client gave an experiment at creation (MLflow
+    reports it back; runs' artifacts still go through this server's artifact store)."""
+
+    __tablename__ = "mlflow_experiments"
+
+    experiment_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    artifact_location: Mapped[str] = mapped_column(Text)
 
 
 class MlflowRunModelRow(Base):
@@ -122,3 +139,4 @@ MLFLOW_RUN_MODELS = cast(Table, MlflowRunModelRow.__table__)
 MLFLOW_RUN_DATASETS = cast(Table, MlflowRunDatasetRow.__table__)
 MLFLOW_MODEL_VERSIONS = cast(Table, MlflowModelVersionRow.__table__)
 MLFLOW_ARTIFACTS = cast(Table, MlflowArtifactRow.__table__)
+MLFLOW_EXPERIMENTS = cast(Table, MlflowExperimentRow.__table__)
