@@ -18,7 +18,7 @@ from mlcycle.errors import SchemaOutdatedError, StoreError
 from mlcycle.store.sql.engine import Database
 
 #: The newest revision under ``migrations/versions``; bump it with every new migration.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0011"
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 

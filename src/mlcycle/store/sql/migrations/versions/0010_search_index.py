@@ -4,16 +4,16 @@ A covering index on runs (id, experiment_id, lifecycle_stage): a search joins ea
 candidate run by ID to check its experiment and stage, and with this index that is one
 b-tree search that never reads the run's row (whose summary JSON makes it wide).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

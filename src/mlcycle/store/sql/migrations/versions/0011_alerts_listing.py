@@ -4,16 +4,16 @@ An index on alerts (created_at, id): the listing of every alert, newest first, p
 keyset tokens on exactly that order, so a page reads its rows from the index instead of
 sorting the whole table (100,000 alerts) for each page.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
