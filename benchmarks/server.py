@@ -569,7 +569,7 @@ def bench_search(env: Env) -> Result:
         ),
         unit="ms",
         value=timing.median,
-        goal=20.0  # issue 21,
+        goal=20.0,  # issue 21
         higher_is_better=False,
         mlflow=ml_timing.median,
         mlflow_note=f"median; min {fmt(ml_timing.min)} ms",
@@ -747,7 +747,7 @@ def bench_start(sizes: Sizes, shared: dict[str, float]) -> Result:
         ),
         unit="s",
         value=mc,
-        goal=1.5  # issue 21,
+        goal=1.5,  # issue 21
         higher_is_better=False,
         mlflow=mf,
         mlflow_note=f"median of {len(times['MLflow'])}; min {fmt(min(times['MLflow']))} s",

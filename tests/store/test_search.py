@@ -147,7 +147,8 @@ def test_search_results_equal_the_runs_get_returns(populated: SqlStore) -> None:
         got = populated.runs.get(found.id)
         assert repr(found) == repr(got)  # NaN != NaN, so compare the spelled-out fields
         assert vars(found) == vars(got) or math.isnan(found.metrics.get("nanm", 0.0))
-        assert type(found.status) is RunStatus and type(found.lifecycle_stage) is LifecycleStage
+        assert type(found.status) is RunStatus
+        assert type(found.lifecycle_stage) is LifecycleStage
 
 
 def test_runs_from_tuples_equals_the_constructor() -> None:
