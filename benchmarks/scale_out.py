@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -54,6 +55,28 @@ QUICK = Sizes(transfer_bytes=64 << 20, batch_rows=1_000_000, trials=8)
 # -- S3 -----------------------------------------------------------------------------------
 
 
+#: Where ``scripts/s3-local.sh`` keeps the shared local Ceph's configuration by default.
+SHARED_CEPH = Path("/tmp/mlcycle-s3")
+_ceph_dirs: list[Path] = []
+
+
+def _free_deleted() -> None:
+    """Have the local Ceph gateway reclaim deleted objects now. RGW frees a deleted
+    object's data only in its garbage collection, two hours later by default; the gateway
+    keeps objects in memory capped at 2 GiB, so without this a 1 GiB upload by mlcycle,
+    deleted, then 1 GiB by boto3 would fill it. Not a local Ceph: nothing to do."""
+    for folder in (*_ceph_dirs, SHARED_CEPH):
+        conf = folder / "ceph.conf"
+        if conf.is_file() and shutil.which("radosgw-admin"):
+            subprocess.run(
+                ["radosgw-admin", "-c", str(conf), "gc", "process", "--include-all"],
+                check=False,
+                capture_output=True,
+                timeout=300,
+            )
+            return
+
+
 @contextmanager
 def _s3_server() -> Iterator[None]:
     """Use the S3 server in AWS_ENDPOINT_URL, or start a local Ceph gateway for the run."""
@@ -61,6 +84,7 @@ def _s3_server() -> Iterator[None]:
         yield
         return
     with temp_dir("mlcycle-bench-s3") as folder:
+        _ceph_dirs.append(folder / "ceph")
         script = ROOT / "scripts" / "s3-local.sh"
         out = subprocess.run(
             ["bash", str(script), "start", str(folder / "ceph")],
@@ -77,6 +101,7 @@ def _s3_server() -> Iterator[None]:
             yield
         finally:
             subprocess.run(["bash", str(script), "stop", str(folder / "ceph")], check=False)
+            _ceph_dirs.remove(folder / "ceph")
             os.environ.clear()
             os.environ.update(saved)
 
@@ -118,6 +143,7 @@ def bench_s3_transfer(sizes: Sizes) -> Result:
             ours_down = time.perf_counter() - t0
             store.delete("blob")
             (folder / "ours.bin").unlink()
+            _free_deleted()
 
             t0 = time.perf_counter()
             client.upload_fileobj(io.BufferedReader(_Zeros(size), 1 << 20), bucket, "raw/blob")
@@ -129,6 +155,7 @@ def bench_s3_transfer(sizes: Sizes) -> Result:
             client.delete_object(Bucket=bucket, Key="raw/blob")
         finally:
             client.delete_bucket(Bucket=bucket)
+            _free_deleted()
     ours, raw = ours_up + ours_down, raw_up + raw_down
     mb = size / (1 << 20)
     log(

@@ -25,7 +25,7 @@ import mlcycle.batch
 from mlcycle.batch.executors import ProcessExecutor
 from mlcycle.batch.slices import ChunkSlice, parquet_slices
 from mlcycle.batch.sources import ParquetSource
-from mlcycle.errors import ConflictError, InvalidInputError
+from mlcycle.errors import ArtifactStoreError, ConflictError, InvalidInputError
 from tests.batch.conftest import InterruptingExecutor, expected
 from tests.cli.conftest import Cli
 from tests.s3 import boto3_client
@@ -193,13 +193,18 @@ def test_an_interrupted_s3_output_resumes_from_the_parts_in_the_bucket(
     assert _read_bucket_output(s3_bucket, "runs/1")["id"].tolist() == list(range(len(frame)))
 
 
-def test_an_s3_output_prefix_holding_other_files_is_refused(
+def test_bad_s3_outputs_are_refused_naming_them(
     s3_bucket: str, array_model: Path, parquet_input: Path
 ) -> None:
     boto3_client().put_object(Bucket=s3_bucket, Key="data/notes.txt", Body=b"mine")
     with pytest.raises(InvalidInputError, match="not a batch job's"):
         mlcycle.batch.predict(array_model, parquet_input, f"s3://{s3_bucket}/data")
     assert _keys(s3_bucket, "data") == ["notes.txt"]
+    with pytest.raises(InvalidInputError, match="must name a bucket and a prefix"):
+        mlcycle.batch.predict(array_model, parquet_input, f"s3://{s3_bucket}")
+    missing = f"mlcycle-missing-{s3_bucket[-8:]}"
+    with pytest.raises(ArtifactStoreError, match=f"bucket '{missing}' does not exist"):
+        mlcycle.batch.predict(array_model, parquet_input, f"s3://{missing}/scores")
 
 
 def test_cli_predict_to_an_s3_prefix(

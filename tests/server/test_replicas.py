@@ -152,4 +152,6 @@ def test_two_schedulers_run_each_scheduled_monitor_run_once(
     # Each one-second slot ran once: no two results of both schedulers within a slot.
     gaps = [b.created_at - a.created_at for a, b in itertools.pairwise(found)]
     assert min(gaps) >= 1000, gaps
-    assert monitor.last_run_at == found[-1].created_at  # the last claim is the last run
+    # The last claim is the last run, or a run a replica was stopped in (no result then).
+    assert monitor.last_run_at is not None
+    assert monitor.last_run_at >= found[-1].created_at

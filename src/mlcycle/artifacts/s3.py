@@ -15,6 +15,7 @@ URI, never a library traceback.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
@@ -302,28 +303,51 @@ class S3ArtifactStore:
 
     def download(self, key: str, dest: str | Path) -> Path:
         """Copy one artifact to ``dest`` (a file path) and return it: ranges of
-        :data:`PART_SIZE` fetched :data:`PART_CONCURRENCY` at a time, so memory holds one
-        window of them; ``dest`` appears only once complete."""
+        :data:`PART_SIZE`, :data:`PART_CONCURRENCY` in flight at a time, each written at its
+        offset as it arrives (so memory holds a few parts); ``dest`` appears only once
+        complete."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         key = check_key(key)
         size = self.size(key)
-        window = PART_SIZE * PART_CONCURRENCY
         partial = dest.with_name(f".{dest.name}.part")
         try:
             with open(partial, "wb") as out:
-                for start in range(0, size, window):
-                    end = min(size, start + window)
-                    starts = list(range(start, end, PART_SIZE))
-                    ends = [min(s + PART_SIZE, end) for s in starts]
+                if hasattr(os, "pwrite") and not _loop_running():
                     with self._errors(key):
-                        parts = obstore.get_ranges(self.store, key, starts=starts, ends=ends)
-                    for part in parts:
-                        out.write(memoryview(part))
+                        asyncio.run(self._fetch_parts(key, out.fileno(), size))
+                else:
+                    self._fetch_windows(key, out, size)
             os.replace(partial, dest)
         finally:
             partial.unlink(missing_ok=True)
         return dest
+
+    async def _fetch_parts(self, key: str, fd: int, size: int) -> None:
+        # Each range is its own request (obstore's get_ranges would merge adjacent ranges
+        # into one GET): a sliding window of PART_CONCURRENCY, like boto3's transfer.
+        slots = asyncio.Semaphore(PART_CONCURRENCY)
+
+        async def part(start: int) -> None:
+            async with slots:
+                data = await obstore.get_range_async(
+                    self.store, key, start=start, end=min(size, start + PART_SIZE)
+                )
+                os.pwrite(fd, memoryview(data), start)
+
+        await asyncio.gather(*(part(start) for start in range(0, size, PART_SIZE)))
+
+    def _fetch_windows(self, key: str, out: BinaryIO, size: int) -> None:
+        """The same by windows of ranges, for a caller inside an event loop."""
+        window = PART_SIZE * PART_CONCURRENCY
+        for start in range(0, size, window):
+            end = min(size, start + window)
+            starts = list(range(start, end, PART_SIZE))
+            ends = [min(s + PART_SIZE, end) for s in starts]
+            with self._errors(key):
+                parts = obstore.get_ranges(self.store, key, starts=starts, ends=ends)
+            for part in parts:
+                out.write(memoryview(part))
 
     def iter_keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (a folder: ``runs/a`` never lists ``runs/ab``), sorted."""
@@ -429,6 +453,14 @@ class _Writer(io.RawIOBase):
             with self._owner._errors(streaming=True):
                 self._writer.close()
         super().close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:
