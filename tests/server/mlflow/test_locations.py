@@ -37,7 +37,9 @@ def test_experiment_keeps_the_artifact_location_its_creator_gave(tracking: Targe
     assert client.get_experiment(experiment_id).artifact_location == expected
     name = unique("s3loc")
     s3_id = client.create_experiment(name, artifact_location="s3://bucket/team/exp")
-    assert client.get_experiment_by_name(name).artifact_location == "s3://bucket/team/exp"
+    by_name = client.get_experiment_by_name(name)
+    assert by_name is not None
+    assert by_name.artifact_location == "s3://bucket/team/exp"
     found = {e.experiment_id: e.artifact_location for e in client.search_experiments()}
     assert found[experiment_id] == expected
     assert found[s3_id] == "s3://bucket/team/exp"

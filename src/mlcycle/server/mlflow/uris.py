@@ -6,7 +6,8 @@ client turns it into ``/api/2.0/mlflow-artifacts/artifacts/<experiment_id>/<run_
 artifacts/<path>`` on this server, which reads and writes the run's artifacts in mlcycle's
 artifact store and index (so ``mlcycle.Client().list_artifacts(run_id)`` sees them). Any
 other proxy path is the MLflow artifact area (e.g. a logged model without a run), stored
-under ``mlflow/`` in the artifact store.
+under ``mlflow/`` in the artifact store, or at the same path in the folder ``mlcycle server
+--artifacts-destination`` names (see :class:`~mlcycle.server.mlflow.context.MlflowContext`).
 """
 
 from __future__ import annotations
