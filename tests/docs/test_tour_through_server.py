@@ -62,8 +62,13 @@ def test_readme_tour_runs_unchanged_through_a_server(
         f"{done.stdout[-4000:]}\n{done.stderr[-6000:]}\nserver log:\n{tour_server.log()[-3000:]}"
     )
     assert "OK README.md" in done.stdout
-    # No store beside the reader: every record is in the server's store.
-    assert not list(reader.rglob("*.db"))
+    # Beside the reader, only the tour's own output and the client's cache of downloaded
+    # model files: every record, file and prediction log is on the server.
+    written = [p.relative_to(reader) for p in reader.rglob("*") if p.is_file()]
+    cache = Path(".mlcycle", "artifacts", ".cache")
+    assert [p for p in written if cache not in p.parents] == [Path("preds.parquet")]
+    logs = Path(tour_server.artifact_uri, "prediction-logs", "deployment=cancer")
+    assert list(logs.rglob("*.parquet")), "the served predictions were not logged on the server"
     behind = mlcycle.Client(tour_server.tracking_uri, tour_server.artifact_uri)
     try:
         assert behind.get_experiment("cancer").name == "cancer"

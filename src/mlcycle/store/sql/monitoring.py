@@ -135,6 +135,23 @@ def _rule(r: Row[Any], monitor: str) -> AlertRule:
     )
 
 
+#: The columns an alert is read from, in the order :meth:`SqlMonitoring._alerts` unpacks.
+_ALERT_COLUMNS = (
+    A.id,
+    A.monitor_id,
+    A.rule_name,
+    A.result_id,
+    A.condition,
+    A.severity,
+    A.message,
+    A.details,
+    A.status,
+    A.created_at,
+    A.acked_at,
+    A.acked_by,
+    A.resolved_at,
+)
+
 #: Enum members by stored value: a dict lookup per row of a page, not an Enum call.
 _SEVERITIES = {s.value: s for s in Severity}
 _ALERT_STATUSES = {s.value: s for s in AlertStatus}
@@ -420,7 +437,7 @@ class SqlMonitoring:
 
     def get_alert(self, alert_id: str) -> Alert:
         with self._db.read() as conn:
-            found = self._alerts(conn, select(ALERTS).where(A.id == alert_id))
+            found = self._alerts(conn, select(*_ALERT_COLUMNS).where(A.id == alert_id))
         if not found:
             raise NotFoundError(f"alert {alert_id!r} does not exist", field="id")
         return found[0]
@@ -434,7 +451,7 @@ class SqlMonitoring:
         before: tuple[int, str] | None = None,
     ) -> list[Alert]:
         with self._db.read() as conn:
-            query = select(ALERTS).order_by(A.created_at.desc(), A.id.desc())
+            query = select(*_ALERT_COLUMNS).order_by(A.created_at.desc(), A.id.desc())
             if before is not None:
                 at, alert_id = before
                 query = query.where(
@@ -449,42 +466,56 @@ class SqlMonitoring:
             return self._alerts(conn, query)
 
     def _alerts(self, conn: Connection, query: Any) -> list[Alert]:
-        rows = conn.execute(query).all()
+        """The alerts ``query`` (over :data:`_ALERT_COLUMNS`) selects, with deliveries."""
+        rows = [tuple(r) for r in conn.execute(query)]  # by position: a page is 1,000 rows
         if not rows:
             return []
-        ids = [r.id for r in rows]
         # The page's IDs as a subquery, not 1,000 bound values to compile and check.
         page_ids = query.with_only_columns(A.id)
         monitors = {
             r.id: (r.name, r.deployment)
             for r in conn.execute(
-                select(M.id, M.name, M.deployment).where(M.id.in_({r.monitor_id for r in rows}))
+                select(M.id, M.name, M.deployment).where(M.id.in_({r[1] for r in rows}))
             )
         }
-        deliveries: dict[str, list[Delivery]] = {i: [] for i in ids}
+        deliveries: dict[str, list[Delivery]] = {r[0]: [] for r in rows}
         for d in conn.execute(
             select(ALERT_DELIVERIES).where(D.alert_id.in_(page_ids)).order_by(D.created_at, D.id)
         ):
             deliveries[d.alert_id].append(_delivery(d))
         return [
             Alert(
-                id=r.id,
-                rule=r.rule_name,
-                monitor=monitors[r.monitor_id][0],
-                deployment=monitors[r.monitor_id][1],
-                result_id=r.result_id,
-                condition=r.condition,
-                severity=_SEVERITIES[r.severity],
-                message=r.message,
-                details=json.loads(r.details),
-                status=_ALERT_STATUSES[r.status],
-                created_at=r.created_at,
-                acked_at=r.acked_at,
-                acked_by=r.acked_by,
-                resolved_at=r.resolved_at,
-                deliveries=tuple(deliveries[r.id]),
+                id=alert_id,
+                rule=rule_name,
+                monitor=monitors[monitor_id][0],
+                deployment=monitors[monitor_id][1],
+                result_id=result_id,
+                condition=condition,
+                severity=_SEVERITIES[severity],
+                message=message,
+                details={} if details == "{}" else json.loads(details),
+                status=_ALERT_STATUSES[status],
+                created_at=created_at,
+                acked_at=acked_at,
+                acked_by=acked_by,
+                resolved_at=resolved_at,
+                deliveries=tuple(deliveries[alert_id]),
             )
-            for r in rows
+            for (
+                alert_id,
+                monitor_id,
+                rule_name,
+                result_id,
+                condition,
+                severity,
+                message,
+                details,
+                status,
+                created_at,
+                acked_at,
+                acked_by,
+                resolved_at,
+            ) in rows
         ]
 
     def ack_alert(self, alert_id: str, *, at: int, by: str | None) -> Alert:
