@@ -94,7 +94,8 @@ def test_deployment_commands(dcli: Cli) -> None:
     assert "shadow 20%" in table
     narrow = cli.ok("deployments", "history", "churn", env={"COLUMNS": "100"}).stdout
     assert all(len(line) <= 100 for line in narrow.splitlines()), narrow
-    assert "canary" in narrow and "too slow" in narrow  # the key columns stay
+    assert "canary" in narrow  # the key columns stay
+    assert "too slow" in narrow
     picked = cli.ok("deployments", "history", "churn", "--columns", "rev,reason").stdout
     assert "Action" not in picked.splitlines()[1]  # the header row
     assert "too slow" in picked
