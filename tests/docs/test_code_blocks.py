@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Pages whose blocks do not run as written yet, and why: each is skipped, with its reason,
 #: until it runs and leaves this list. README.md is never here.
-PENDING = {
-    "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
-}
+PENDING: dict[str, str] = {}
 
 
 def _page(path: Path) -> object:

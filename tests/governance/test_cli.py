@@ -98,3 +98,11 @@ def test_approvals_are_off_without_auth(cli: Cli) -> None:
     assert "approvals are off" in status
     line = cli("approvals", "request", "alias", "churn", "2").error_line()
     assert "approvals are off" in line
+
+
+def test_protect_says_what_needs_approval(cli: Cli) -> None:
+    out = cli.ok("governance", "protect", "--model", "*", "--alias", "production").stdout
+    assert out.strip() == "Moving the alias production of every model needs approval"
+    out = cli.ok("governance", "protect", "--deployment", "churn-prod", "--off").stdout
+    assert out.strip() == "A rollout on deployment churn-prod no longer needs approval"
+    assert "production" in cli.ok("governance", "status").stdout
