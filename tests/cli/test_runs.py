@@ -179,6 +179,11 @@ def test_delete_and_restore(cli: Cli, seeded: Seeded) -> None:
     assert "Restored run 'lr'" in cli.ok("runs", "restore", seeded.lr).stdout
     listed = [r["run_id"] for r in cli.ok("runs", "list", "churn", "--json").json()]
     assert seeded.lr in listed
+    cli.ok("runs", "delete", "lr")
+    # a deleted run is found by its name and by a prefix of its ID, as when it was deleted
+    assert "Restored run 'lr'" in cli.ok("runs", "restore", "lr").stdout
+    cli.ok("runs", "delete", "lr")
+    assert "Restored run 'lr'" in cli.ok("runs", "restore", seeded.lr[:20]).stdout
 
 
 def test_delete_unknown_run(cli: Cli) -> None:

@@ -92,6 +92,16 @@ def test_deployment_commands(dcli: Cli) -> None:
     table = cli.ok("deployments", "history", "churn").stdout
     assert "too slow" in table
     assert "shadow 20%" in table
+    narrow = cli.ok("deployments", "history", "churn", env={"COLUMNS": "100"}).stdout
+    assert all(len(line) <= 100 for line in narrow.splitlines()), narrow
+    assert "canary" in narrow  # the key columns stay
+    assert "too slow" in narrow
+    picked = cli.ok("deployments", "history", "churn", "--columns", "rev,reason").stdout
+    assert "Action" not in picked.splitlines()[1]  # the header row
+    assert "too slow" in picked
+    assert "no column 'nope'" in cli("deployments", "history", "churn", "--columns", "nope").stderr
+    wide = cli.ok("deployments", "history", "churn", "--wide", env={"COLUMNS": "60"}).stdout
+    assert "Arms after" in wide
 
     assert "Deleted deployment churn" in cli.ok("deployments", "delete", "churn").stdout
     assert cli.ok("deployments", "list", "--json").json() == []

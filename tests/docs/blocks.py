@@ -176,6 +176,18 @@ def _start(command: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args)
 
 
+def _refuse_taken(url: str) -> None:
+    """Stop when something already answers at ``url``: a server left from elsewhere would
+    pass for the page's own."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return
+    raise RuntimeError(f"something already answers at {url}: free the port first")
+
+
 def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     import httpx
 
@@ -212,6 +224,7 @@ def _run_blocks(path: Path, servers: list[subprocess.Popen[bytes]]) -> None:
                 Path(block.save_as).write_text(block.text)
             elif block.background is not None:
                 for command in block.commands():
+                    _refuse_taken(block.background)
                     servers.append(_start(command))
                     _wait_ready(block.background, servers[-1])
             elif block.lang in PYTHON:

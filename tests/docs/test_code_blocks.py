@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Pages whose blocks do not run as written yet, and why: each is skipped, with its reason,
 #: until it runs and leaves this list. README.md is never here.
-PENDING = {
-    "cli.md": "synopsis blocks ([--all]) and the churn store of `mlcycle demo`",
-}
+PENDING: dict[str, str] = {}
 
 
 def _page(path: Path) -> object:
@@ -74,7 +72,8 @@ def test_blocks_are_found_with_their_markers(tmp_path: Path) -> None:
     page.write_text(
         "Intro\n\n```python\nx = 1\n```\n\n<!-- no-run: needs a GPU -->\n```bash\n"
         "mlcycle gpu\n```\n\n<!-- background: http://127.0.0.1:1/health -->\n```bash\n"
-        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\nexport A_B=1\n```\n\n```text\nout\n```\n"
+        "$ mlcycle serve m \\\n  --port 1   # a comment\nmake demo\nexport A_B=1\n```\n\n"
+        "```text\nout\n```\n"
         "\n<!-- save-as: rules.yaml -->\n```yaml\nrules: []\n```\n"
     )
     found = blocks(page)

@@ -98,3 +98,31 @@ def test_approvals_are_off_without_auth(cli: Cli) -> None:
     assert "approvals are off" in status
     line = cli("approvals", "request", "alias", "churn", "2").error_line()
     assert "approvals are off" in line
+
+
+def test_protect_says_what_needs_approval(cli: Cli) -> None:
+    out = cli.ok("governance", "protect", "--model", "*", "--alias", "production").stdout
+    assert out.strip() == "Moving the alias production of every model needs approval"
+    out = cli.ok("governance", "protect", "--deployment", "churn-prod", "--off").stdout
+    assert out.strip() == "A rollout on deployment churn-prod no longer needs approval"
+    assert "production" in cli.ok("governance", "status").stdout
+
+
+def test_user_and_token_listings_fit_100_columns(cli: Cli) -> None:
+    narrow = {"COLUMNS": "100"}
+    cli.ok("users", "create", "a-service-account-with-a-rather-long-name", "--role", "editor")
+    for _ in range(3):
+        cli.ok("tokens", "create", "--user", "a-service-account-with-a-rather-long-name")
+    users = cli.ok("users", "list", env=narrow).stdout
+    assert all(len(line) <= 100 for line in users.splitlines()), users
+    assert "editor" in users
+    tokens = cli.ok("tokens", "list", env=narrow).stdout
+    assert all(len(line) <= 100 for line in tokens.splitlines()), tokens
+    for token in cli.ok("tokens", "list", "--json").json():
+        assert token["id"] in tokens  # IDs are never cut: `tokens revoke` takes them
+    only = cli.ok("tokens", "list", "--columns", "id,expires", env=narrow).stdout
+    assert "User" not in only.splitlines()[1]  # the header row
+    assert "never" in only
+    narrower = cli.ok("tokens", "list", env={"COLUMNS": "60"}).stdout
+    assert "Not shown:" in narrower
+    assert "Created" in cli.ok("tokens", "list", "--wide", env={"COLUMNS": "60"}).stdout

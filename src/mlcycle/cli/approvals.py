@@ -143,6 +143,8 @@ def list_(
         str | None, typer.Option(help="pending, approved, rejected or applied.")
     ] = None,
     target: Annotated[str | None, typer.Option(help="Only this model or deployment.")] = None,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List approval requests, oldest first."""
@@ -150,14 +152,18 @@ def list_(
     if as_json:
         output.print_json([a.to_dict() for a in found])
         return
-    table = Table("ID", "Change", "Status", "Requested by", "Decided by", "When")
-    for a, short in zip(found, short_ids([a.id for a in found]), strict=True):
-        table.add_row(
-            short,
-            a.describe(),
-            a.status.value,
-            a.requester,
-            a.decided_by or "",
-            output.fmt_time(a.created_at),
-        )
-    output.console().print(table)
+    output.print_listing(
+        [
+            output.Column(
+                "ID", short_ids([a.id for a in found]), priority=0, style="cyan", max_width=32
+            ),
+            output.Column("Change", [a.describe() for a in found], priority=0, flex=True),
+            output.Column("Status", [a.status.value for a in found], priority=0),
+            output.Column("Requested by", [a.requester for a in found], priority=1, max_width=24),
+            output.Column("Decided by", [a.decided_by or "" for a in found], priority=3),
+            output.Column("When", [output.fmt_time(a.created_at) for a in found], priority=2),
+        ],
+        wide=wide,
+        only=columns,
+        empty="No approval requests.",
+    )

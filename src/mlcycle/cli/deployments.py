@@ -178,32 +178,46 @@ def status(ctx: typer.Context, name: Name, as_json: JsonOption = False) -> None:
 
 
 @app.command("history")
-def history(ctx: typer.Context, name: Name, as_json: JsonOption = False) -> None:
-    """Show every change of a deployment: when, who, what and why.
+def history(
+    ctx: typer.Context,
+    name: Name,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every change of a deployment: when, who, what and why (the traffic before
+    each change is in --json).
 
     Example:
 
-        mlcycle deployments history churn
+        mlcycle deployments history churn --columns rev,action,reason
     """
     events = deployments.history(name, client=client(ctx))
     if as_json:
         output.print_json([event_to_dict(e) for e in events])
         return
-    table = Table("Rev", "When", "Action", "By", "Arms after", "Reason", header_style="bold")
-    for e in events:
+
+    def arms(e: deployments.DeploymentEvent) -> str:
         after = e.after or {}
-        arms = ", ".join(
+        return ", ".join(
             f"{a['name']} {output.fmt_number(float(a['weight']))}%" for a in after.get("arms", [])
         )
-        table.add_row(
-            str(e.revision),
-            output.fmt_time(e.at),
-            e.action,
-            Text(e.actor or "-"),
-            Text(arms),
-            Text(e.reason or ""),
-        )
-    output.console().print(table)
+
+    output.print_listing(
+        [
+            output.Column("Rev", [str(e.revision) for e in events], priority=0, justify="right"),
+            output.Column("When", [output.fmt_time(e.at) for e in events], priority=2),
+            output.Column("Action", [e.action for e in events], priority=0, max_width=16),
+            output.Column("By", [e.actor or "-" for e in events], priority=3, max_width=20),
+            output.Column("Arms after", [arms(e) for e in events], priority=1, max_width=36),
+            output.Column(
+                "Reason", [e.reason or "" for e in events], priority=4, flex=True, min_width=16
+            ),
+        ],
+        wide=wide,
+        only=columns,
+        empty=f"No changes recorded for {name}.",
+    )
 
 
 @app.command("delete")

@@ -79,9 +79,13 @@ def protect(
     if as_json:
         output.print_json(rule.to_dict())
         return
-    what = f"alias {rule.name} of {rule.target}" if rule.kind.value == "alias" else rule.target
     state = "needs approval" if rule.protected else "no longer needs approval"
-    output.console().print(f"{rule.kind.value} {what} {state}", markup=False)
+    if rule.kind.value == "alias":
+        model = "every model" if rule.target == "*" else rule.target
+        said = f"Moving the alias {rule.name} of {model} {state}"
+    else:
+        said = f"A rollout on deployment {rule.target} {state}"
+    output.console().print(said, markup=False)
 
 
 @app.command("status")

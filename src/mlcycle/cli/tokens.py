@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from mlcycle.cli import output
 from mlcycle.cli.context import client
@@ -56,24 +55,37 @@ def create(
 def list_(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", help="Only this user's.")] = None,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List tokens (IDs and dates; never the tokens themselves)."""
+    """List tokens (IDs and dates; never the tokens themselves). `tokens revoke` takes the
+    ID or a unique prefix of it."""
     tokens = client(ctx).governance.list_tokens(user)
     if as_json:
         output.print_json([t.to_dict() for t in tokens])
         return
-    table = Table("ID", "User", "Name", "Created", "Expires", "Revoked")
-    for t in tokens:
-        table.add_row(
-            t.id,
-            t.user,
-            t.name or "",
-            output.fmt_time(t.created_at),
-            output.fmt_time(t.expires_at) if t.expires_at else "never",
-            output.fmt_time(t.revoked_at) if t.revoked_at else "",
-        )
-    output.console().print(table)
+    output.print_listing(
+        [
+            output.Column("ID", [t.id for t in tokens], priority=0, style="cyan", max_width=32),
+            output.Column("User", [t.user for t in tokens], priority=0, max_width=24),
+            output.Column("Name", [t.name or "" for t in tokens], priority=4, max_width=24),
+            output.Column("Created", [output.fmt_time(t.created_at) for t in tokens], priority=3),
+            output.Column(
+                "Expires",
+                [output.fmt_time(t.expires_at) if t.expires_at else "never" for t in tokens],
+                priority=1,
+            ),
+            output.Column(
+                "Revoked",
+                [output.fmt_time(t.revoked_at) if t.revoked_at else "" for t in tokens],
+                priority=1,
+            ),
+        ],
+        wide=wide,
+        only=columns,
+        empty="No tokens.",
+    )
 
 
 @app.command("revoke")

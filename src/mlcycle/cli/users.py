@@ -62,22 +62,29 @@ def create(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(
+    ctx: typer.Context,
+    wide: output.WideOption = False,
+    columns: output.ColumnsOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """List the users with their roles."""
     users = client(ctx).governance.list_users()
     if as_json:
         output.print_json([u.to_dict() for u in users])
         return
-    table = Table("Name", "Role", "Disabled", "Password", "Created")
-    for u in users:
-        table.add_row(
-            u.name,
-            u.role.value,
-            "yes" if u.disabled else "",
-            "yes" if u.has_password else "",
-            output.fmt_time(u.created_at),
-        )
-    output.console().print(table)
+    output.print_listing(
+        [
+            output.Column("Name", [u.name for u in users], priority=0, max_width=32),
+            output.Column("Role", [u.role.value for u in users], priority=0),
+            output.Column("Disabled", ["yes" if u.disabled else "" for u in users], priority=1),
+            output.Column("Password", ["yes" if u.has_password else "" for u in users], priority=3),
+            output.Column("Created", [output.fmt_time(u.created_at) for u in users], priority=2),
+        ],
+        wide=wide,
+        only=columns,
+        empty="No users.",
+    )
 
 
 @app.command("disable")
