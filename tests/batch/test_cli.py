@@ -41,7 +41,16 @@ def test_predict_a_file_with_a_model_folder(
     assert summary["model_uri"] == str(array_model.resolve())
 
 
-def test_predict_a_registered_model_on_a_dataset(cli: Cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["store", "server"])
+def test_predict_a_registered_model_on_a_dataset(
+    cli: Cli, tmp_path: Path, where: str, request: pytest.FixtureRequest
+) -> None:
+    """On a store, and with only a server's URI (the model and the dataset come through
+    the server; the refusals read the same)."""
+    if where == "server":
+        server = request.getfixturevalue("remote_server")
+        server.reset()
+        cli.tracking_uri = server.url
     data = churn_frame(120, seed=2)
     with cli.client() as c:
         log_version(c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,20 @@ def _nothing_logged(client: mlcycle.Client, run_id: str) -> None:
     assert [a.path for a in client.list_artifacts(run_id) if a.path.startswith("model")] == []
 
 
-def test_register_makes_the_next_version(tmp_path: Path) -> None:
-    client = mlcycle.Client(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path / "artifacts"))
+@pytest.fixture(params=["store", "server"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[mlcycle.Client]:
+    """A client of a SQLite store, or of a server process (with only its URI)."""
+    if request.param == "server":
+        server: ServerProcess = request.getfixturevalue("remote_server")
+        server.reset()
+        made = mlcycle.Client(server.url, str(tmp_path / "client-artifacts"))
+    else:
+        made = mlcycle.Client(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path / "artifacts"))
+    yield made
+    made.close()
+
+
+def test_register_makes_the_next_version(client: mlcycle.Client) -> None:
     frame = churn_frame(60)
     with client.start_run("churn", capture_environment=False) as run:
         info = run.log_model(
@@ -36,11 +49,11 @@ def test_register_makes_the_next_version(tmp_path: Path) -> None:
     assert (info.registered_version.name, info.registered_version.version) == ("churn", 1)
     assert json.loads(client.get_run(run.id).tags[MODELS_TAG])[0]["name"] == "model"
     assert client.registry.get_version("churn", 1).run_id == run.id
-    client.close()
 
 
-def test_a_name_the_registry_refuses_is_refused_before_uploading(tmp_path: Path) -> None:
-    client = mlcycle.Client(f"sqlite:///{tmp_path / 'm.db'}", str(tmp_path / "artifacts"))
+def test_a_name_the_registry_refuses_is_refused_before_uploading(
+    client: mlcycle.Client,
+) -> None:
     frame = churn_frame(60)
     run = client.start_run("churn", capture_environment=False)
     with pytest.raises(InvalidInputError, match="invalid registered model name 'a/b'"):
@@ -48,7 +61,6 @@ def test_a_name_the_registry_refuses_is_refused_before_uploading(tmp_path: Path)
     run.end()
     _nothing_logged(client, run.id)
     assert client.registry.list_models() == []
-    client.close()
 
 
 @pytest.mark.slow

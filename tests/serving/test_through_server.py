@@ -19,6 +19,7 @@ import pytest
 
 import mlcycle
 from mlcycle.errors import NotFoundError
+from tests.cli.conftest import Cli
 from tests.server.live import ServerProcess
 from tests.serving.conftest import churn_rows, log_churn
 from tests.serving.live import ServeProcess
@@ -154,3 +155,20 @@ def test_prediction_log_of_an_unknown_name_is_refused_alike(
         mlcycle.deployments.prediction_log("near-nam", client=remote)
     assert str(there.value) == str(here.value)
     assert "near-name" in str(here.value)
+
+
+def test_serving_an_unknown_deployment_is_refused_alike(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Before anything listens, with the same one-line error as on a store."""
+    local = Cli(tmp_path / "local")
+    remote = Cli(tmp_path / "remote")
+    remote.tracking_uri = server.url
+    for cli in (local, remote):
+        with cli.client() as client:
+            version = log_churn(client, "zebra", seed=0)
+            mlcycle.deployments.create("zebra-api", f"models:/zebra/{version}", client=client)
+    here = local("deployments", "serve", "zebra-ap", "--port", "0").error_line()
+    there = remote("deployments", "serve", "zebra-ap", "--port", "0").error_line()
+    assert there == here
+    assert here == "error: deployment 'zebra-ap' does not exist (did you mean 'zebra-api'?)"
