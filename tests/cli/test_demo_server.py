@@ -1,4 +1,4 @@
-"""``mlcycle demo --fast`` with only a server's URI: the whole lifecycle runs through a
+"""``mlcycle demo --fast --tracking-uri http://...``: the whole lifecycle runs through a
 real ``mlcycle server`` process on SQLite (its serving process included), everything
 lands in the server's store and artifact folder, and the client's folder gets no
 prediction log."""
@@ -39,8 +39,8 @@ def test_demo_runs_through_a_server(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cli = Cli(tmp_path / "client")
-    cli.tracking_uri = server.url  # the server's URI, nothing else
-    outcome = cli.ok("demo", "--fast")
+    # The issue's spelling: the demo's own --tracking-uri, over the global option's store.
+    outcome = cli.ok("demo", "--fast", "--tracking-uri", server.url)
     assert f"Store: {server.url}" in outcome.stdout
     assert "audit verify" in outcome.stdout
     served = Path(server.artifact_uri)

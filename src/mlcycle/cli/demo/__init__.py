@@ -84,6 +84,21 @@ def demo(
     fast: Annotated[
         bool, typer.Option("--fast", help="Smaller data and fewer models (for tests).")
     ] = False,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URI",
+            help="Where the demo runs: a store URI or a server (http://host:port); the same "
+            "as the global --tracking-uri.",
+            show_default=False,
+        ),
+    ] = None,
+    artifact_uri: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIR", help="The same as the global --artifact-uri.", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Carry one model through the whole lifecycle, on your machine, in a few minutes.
 
@@ -100,7 +115,14 @@ def demo(
         mlcycle demo
 
         mlcycle --tracking-uri /tmp/demo.db --artifact-uri /tmp/demo-artifacts demo --fast
+
+        mlcycle demo --tracking-uri http://127.0.0.1:5000
     """
+    options = state(ctx)
+    if tracking_uri is not None:
+        options.tracking_uri = tracking_uri
+    if artifact_uri is not None:
+        options.artifact_uri = artifact_uri
     cli = client(ctx)
     demo_state = DemoState(
         client=cli,
