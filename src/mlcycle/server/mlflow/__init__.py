@@ -18,7 +18,7 @@ from mlcycle.registry.service import RegistryService
 from mlcycle.server.mlflow import (
     artifacts,
     experiments,
-    graphql_api,
+    graphql_route,
     logged_models,
     metrics,
     registry,
@@ -44,7 +44,7 @@ def mlflow_router() -> APIRouter:
         logged_models.endpoints,
         registry.endpoints,
         webui.endpoints,
-        extra=(artifacts.proxy, webui.router, graphql_api.router),
+        extra=(artifacts.proxy, webui.router, graphql_route.router),
     )
 
 
