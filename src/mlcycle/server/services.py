@@ -8,7 +8,7 @@ needs with the ``Annotated`` dependencies below.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
@@ -18,11 +18,13 @@ from mlcycle.backends.local_governance import LocalGovernance
 from mlcycle.client.client import Client
 from mlcycle.client.loading import load_model
 from mlcycle.client.registry import version_scorer
-from mlcycle.datasets.service import DatasetService
 from mlcycle.deployments.service import DeploymentService
 from mlcycle.monitoring.service import MonitorService
 from mlcycle.registry.service import RegistryService
 from mlcycle.settings import Settings
+
+if TYPE_CHECKING:  # built on first use (pandas and pyarrow load with it, not at start)
+    from mlcycle.datasets.service import DatasetService
 
 
 def open_server_backend(settings: Settings, *, auth: bool) -> LocalBackend:
@@ -68,7 +70,10 @@ def _governance(request: Request) -> LocalGovernance:
     return found
 
 
-Datasets = Annotated[DatasetService, Depends(_datasets)]
+if TYPE_CHECKING:
+    Datasets = Annotated[DatasetService, Depends(_datasets)]
+else:  # FastAPI reads only the dependency; the class is named for the type checker
+    Datasets = Annotated[object, Depends(_datasets)]
 Registry = Annotated[RegistryService, Depends(_registry)]
 Deployments = Annotated[DeploymentService, Depends(_deployments)]
 Monitoring = Annotated[MonitorService, Depends(_monitoring)]

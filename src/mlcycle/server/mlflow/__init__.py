@@ -19,7 +19,7 @@ from mlcycle.ports.api import RegistryAPI
 from mlcycle.server.mlflow import (
     artifacts,
     experiments,
-    graphql_api,
+    graphql_route,
     logged_models,
     metrics,
     registry,
@@ -45,7 +45,7 @@ def mlflow_router() -> APIRouter:
         logged_models.endpoints,
         registry.endpoints,
         webui.endpoints,
-        extra=(artifacts.proxy, webui.router, graphql_api.router),
+        extra=(artifacts.proxy, webui.router, graphql_route.router),
     )
 
 

@@ -8,6 +8,9 @@ snake_case and answers its result in camelCase. A failed operation answers its e
 field's ``apiError``, as MLflow does. Queries are bounded as MLflow bounds them: at most 10
 root fields, 10 aliases on one level, depth 10 and 1,000 selections; errors are answered as
 ``{"data": null, "errors": ["message", ...]}``.
+
+The route itself is :mod:`mlcycle.server.mlflow.graphql_route`, which imports this module
+(and graphql-core) on the first query rather than at server start.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-import orjson
-from fastapi import APIRouter, Request
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -38,15 +39,11 @@ from graphql import (
     parse,
     validate,
 )
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 
 from mlcycle.errors import MlcycleError
 from mlcycle.server.mlflow import artifacts, experiments, metrics, registry, runs, search, webui
-from mlcycle.server.mlflow.context import MlflowContext, context
+from mlcycle.server.mlflow.context import MlflowContext
 from mlcycle.server.mlflow.protocol import MlflowError, Params, error_code, mlflow_message
-
-router = APIRouter()
 
 MAX_ROOT_FIELDS = 10
 MAX_ALIASES = 10
@@ -364,22 +361,3 @@ def run_query(ctx: MlflowContext, body: Mapping[str, Any]) -> dict[str, Any]:
     assert not hasattr(result, "__await__")  # every resolver is synchronous
     errors = [e.message for e in result.errors] if result.errors else None
     return {"data": result.data, "errors": errors}
-
-
-async def graphql(request: Request) -> Response:
-    if request.method == "GET":
-        body: Any = dict(request.query_params)
-    else:
-        try:
-            body = orjson.loads(await request.body() or b"{}")
-        except orjson.JSONDecodeError:
-            body = None
-    if not isinstance(body, dict):
-        answer: dict[str, Any] = {"data": None, "errors": ["the body must be a JSON object"]}
-    else:
-        answer = await run_in_threadpool(run_query, context(request), body)
-    return Response(orjson.dumps(answer), media_type="application/json")
-
-
-for _path in ("/graphql", "/ajax-api/graphql"):
-    router.add_api_route(_path, graphql, methods=["GET", "POST"], include_in_schema=False)

@@ -14,17 +14,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
-import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from mlcycle.datasets.service import DatasetService
 from mlcycle.entities import (
     Dataset,
     DatasetVersion,
@@ -41,6 +39,9 @@ from mlcycle.server.errors import ERROR_RESPONSES
 from mlcycle.server.paging import DEFAULT_MAX_RESULTS, MaxResults, PageToken, page
 from mlcycle.server.responses import listing, returns, returns_file
 from mlcycle.server.services import Datasets
+
+if TYPE_CHECKING:  # the service (pandas, pyarrow) loads on a dataset route's first call
+    from mlcycle.datasets.service import DatasetService
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
 
@@ -283,6 +284,8 @@ def download(
 def _write_parquet(table: Any) -> str:
     handle, spool = tempfile.mkstemp(prefix="mlcycle-download-", suffix=".parquet")
     os.close(handle)
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
     pq.write_table(table, spool)
     return spool
 

@@ -8,21 +8,23 @@ composition root) can change without touching a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
 from mlcycle.backends.local import LocalBackend
 from mlcycle.client.client import Client
-from mlcycle.datasets.service import DatasetService
-from mlcycle.deployments.service import DeploymentService
 from mlcycle.entities.governance import Principal
 from mlcycle.governance.service import GovernanceService
-from mlcycle.monitoring.service import MonitorService
 from mlcycle.registry.service import RegistryService
 from mlcycle.server.auth import principal_of
 from mlcycle.server.ui.buckets import SeriesCache
 from mlcycle.tracking.service import TrackingService
+
+if TYPE_CHECKING:  # built on first use: pandas and pyarrow load with them, not at start
+    from mlcycle.datasets.service import DatasetService
+    from mlcycle.deployments.service import DeploymentService
+    from mlcycle.monitoring.service import MonitorService
 
 
 @dataclass(frozen=True)

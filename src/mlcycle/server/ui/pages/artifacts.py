@@ -11,7 +11,6 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -93,6 +92,8 @@ def preview(ui: UiServices, run_id: str, item: ArtifactInfo) -> dict[str, Any]:
     if ext in _IMAGES:
         return {"kind": "image"} if (item.size or 0) <= IMAGE_CAP else {"kind": "none"}
     if ext == ".parquet":
+        import pyarrow.parquet as pq  # on first use: the server starts without pyarrow
+
         with ui.tracking.open_artifact(run_id, item.path) as f:
             parquet = pq.ParquetFile(f)
             batch = next(parquet.iter_batches(batch_size=HEAD_ROWS), None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -37,6 +36,8 @@ class ArmTraffic:
 
 def traffic(stages: Client, name: str, now: int) -> list[ArmTraffic]:
     """Requests per arm in the hour before ``now`` (ms), from the prediction log."""
+    import pandas as pd  # on first use: the server starts without pandas
+
     frame = prediction_log(name, since=now - WINDOW_MS, client=stages)
     if frame.empty:
         return []
