@@ -8,6 +8,10 @@ BENCH_STAMP := $(VENV)/.installed-bench
 # Evidently 0.7.23 needs pandas < 3, so the monitoring benchmark runs it from its own venv.
 EVIDENTLY_VENV := .venv-evidently
 EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed
+# NannyML 0.13.1 (the explain suite's CBPE comparison) needs pandas < 3 too, and imports
+# statsmodels without declaring it.
+NANNYML_VENV := .venv-nannyml
+NANNYML_STAMP := $(NANNYML_VENV)/.installed
 
 .PHONY: install demo test check bench clean
 
@@ -47,11 +51,17 @@ $(EVIDENTLY_STAMP):
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet "evidently==0.7.23" "pandas<3" pyarrow
 	touch $@
 
-bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP)
+$(NANNYML_STAMP):
+	$(PYTHON) -m venv $(NANNYML_VENV)
+	$(NANNYML_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NANNYML_VENV)/bin/python -m pip install --quiet "nannyml==0.13.1" "pandas<3" statsmodels pyarrow
+	touch $@
+
+bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP) $(NANNYML_STAMP)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) \
 		|| echo "note: could not install wrk; the serving benchmark uses a Python load generator"
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(EVIDENTLY_VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EVIDENTLY_VENV) $(NANNYML_VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache

@@ -41,6 +41,9 @@ class Result:
     #: Who ``mlflow`` and ``mlflow_note`` measure (a suite may compare with another tool).
     competitor: str = "MLflow"
     details: dict[str, Any] = field(default_factory=dict)
+    #: The words of the ratio ("better", "worse") when not a time or a size ("closer",
+    #: "further" for an error, say).
+    words: tuple[str, str] | None = None
 
     @property
     def met(self) -> bool:
@@ -55,6 +58,8 @@ class Result:
 
     @property
     def better_word(self) -> str:
+        if self.words is not None:
+            return self.words[0]
         return "smaller" if "byte" in self.unit or self.unit in ("KiB", "MiB", "GiB") else "faster"
 
     def goal_text(self) -> str:
@@ -66,6 +71,8 @@ class Result:
             return "n/a"
         if ratio >= 1:
             return f"{fmt(ratio)}x {self.better_word}"
+        if self.words is not None:
+            return f"{fmt(1 / ratio)}x {self.words[1]}"
         word = "slower" if self.better_word == "faster" else "larger"
         return f"{fmt(1 / ratio)}x {word}"
 

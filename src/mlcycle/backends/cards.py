@@ -309,7 +309,7 @@ def _performance_of(details: Any) -> dict[str, Any]:
     """The judged metric's label-free estimate and, once labels came, its realised value."""
     section = details.get("estimated_performance") if isinstance(details, dict) else None
     if not isinstance(section, dict) or not section.get("metrics"):
-        return {"estimated": None, "realised": None}
+        return {"estimated": None, "realised": None, "performance": []}
     metric = section.get("judged_metric")
     estimate = (section.get("metrics") or {}).get(metric) or {}
     realised = (section.get("realised") or {}).get(metric)
@@ -319,4 +319,28 @@ def _performance_of(details: Any) -> dict[str, Any]:
         if value is None
         else f"{metric} {value:.3f} [{estimate.get('low', 0):.3f}, {estimate.get('high', 0):.3f}]",
         "realised": None if realised is None else f"{metric} {realised:.3f}",
+        "performance": _performance_rows(section),
     }
+
+
+def _performance_rows(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each estimated metric: the estimate and its interval, the baseline, and the
+    realised value (and whether it fell inside the interval) once labels came."""
+    realised = section.get("realised") or {}
+    within = section.get("within") or {}
+    baseline = section.get("baseline") or {}
+    return [
+        {
+            "metric": name,
+            "estimate": found.get("value"),
+            "low": found.get("low"),
+            "high": found.get("high"),
+            "baseline": baseline.get(name),
+            "realised": realised.get(name),
+            "within": within.get(name),
+            "judged": name == section.get("judged_metric"),
+            "confidence": section.get("confidence"),
+        }
+        for name, found in (section.get("metrics") or {}).items()
+        if isinstance(found, dict)
+    ]

@@ -1,5 +1,7 @@
 """The model registry: models, versions, aliases, gate results, lineage, approvals
-(request, approve, reject from the page when the user's role allows) and retirement."""
+(request, approve, reject from the page when the user's role allows), the model card
+(owner's statement, importance, evaluation charts, estimated against realised
+performance, every section) and retirement."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from mlcycle.entities.governance import Permission
 from mlcycle.errors import InvalidInputError, MlcycleError, NotFoundError
 from mlcycle.server.errors import status_for
+from mlcycle.server.ui.card_view import card_view
 from mlcycle.server.ui.deps import Services, UiServices
 from mlcycle.server.ui.render import page
 from mlcycle.server.ui.routing import HtmlRoute, form
@@ -62,7 +65,7 @@ def _version_page(
         title=f"{name} v{number}",
         mv=version,
         gates=ui.registry.gate_results(name, number),
-        card=ui.stages.governance.card(name, number).sections(),
+        card=card_view(ui.stages.governance.card(name, number)),
         lineage=lineage,
         approvals=approvals,
         approvals_on=ui.governance.auth_enabled,
