@@ -24,7 +24,7 @@ SUITES: dict[str, str] = {
     "monitoring": "benchmarks.monitoring",
     "explain": "benchmarks.explain",
     "cli": "benchmarks.cli_start",
-    "platform": "benchmarks.platform",
+    "platform": "benchmarks.platform_api",
     "scale": "benchmarks.scale_out",
     "containers": "benchmarks.containers",
     "ui": "benchmarks.ui",

@@ -244,8 +244,8 @@ def _nannyml(work: Path, reference: Any, analysis: Any, window: int) -> dict[str
     paths = (work / "reference.parquet", work / "analysis.parquet")
     reference.to_parquet(paths[0])
     analysis.to_parquet(paths[1])
-    # -P: the script's folder stays off sys.path (benchmarks/platform.py would shadow the
-    # standard library's platform module there)
+    # -P: the script's folder stays off sys.path, so no benchmark module can shadow a
+    # standard-library module in NannyML's process
     command = [str(NANNYML_PYTHON), "-P", str(_NANNYML_SCRIPT), *map(str, paths), str(window)]
     out = subprocess.run(command, capture_output=True, text=True, check=False)
     if out.returncode != 0:
