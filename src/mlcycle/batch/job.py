@@ -125,14 +125,22 @@ def run_batch(
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
 
-    work = ChunkWork(predictor, parts, source.description)
+    # Workers in other processes (or on Ray) send back only each chunk's number: the
+    # driver reads the part they saved (memory-mapped) instead of unpickling its rows.
+    remote = getattr(executor, "reads_in_workers", False)
+    work: ChunkWork | ChunkToParts = (
+        ChunkToParts(predictor, parts, source.description)
+        if remote
+        else ChunkWork(predictor, parts, source.description)
+    )
     chunks = _work_items(source, executor, chunk_rows, predictor.columns, finished)
     writer = _Assembler(target, parts.temp_output, identity.metadata(), source.description)
     computed = 0
     limits = threadpool_limits(limits=native_threads(executor.workers))
     try:
         for done in executor.map(work, chunks):
-            for index, table in done:
+            for index, result in done:
+                table = parts.read(index) if isinstance(result, int) else result
                 writer.write_finished_before(index, parts, finished)
                 writer.write(table)
                 computed += 1
@@ -181,7 +189,7 @@ def _run_to_bucket(
     finished = parts.open(manifest, restart=restart)
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
-    work = ChunkToBucket(predictor, parts, source.description)
+    work = ChunkToParts(predictor, parts, source.description)
     items = _work_items(source, executor, chunk_rows, predictor.columns, finished)
     computed = 0
     limits = threadpool_limits(limits=native_threads(executor.workers))
@@ -263,11 +271,14 @@ class ChunkWork:
             ) from exc
 
 
-class ChunkToBucket:
-    """A :class:`ChunkWork` whose part, written into the bucket, is the output: only the
-    chunk's number and row count travel back to the driver."""
+class ChunkToParts:
+    """A :class:`ChunkWork` whose saved part is what the driver uses (a local part it reads
+    back, or the bucket's part that is the output): only the chunk's number and row count
+    travel back to the driver."""
 
-    def __init__(self, predictor: ChunkPredictor, parts: BucketParts, description: str) -> None:
+    def __init__(
+        self, predictor: ChunkPredictor, parts: PartStore | BucketParts, description: str
+    ) -> None:
         self.work = ChunkWork(predictor, parts, description)
 
     def __call__(self, item: Chunk | ChunkSlice) -> list[tuple[int, int]]:
