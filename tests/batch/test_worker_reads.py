@@ -51,14 +51,41 @@ def test_slices_read_the_same_chunks_as_the_driver(frame: pd.DataFrame, tmp_path
         sliced = list(
             parquet_slices(source, chunk_rows=chunk_rows, columns=["id", "f0"], skip=skip)
         )
-        assert [s.index for s in sliced] == [c.index for c in read]
-        for piece, chunk in zip(sliced, read, strict=True):
+        assert [i for s in sliced for i in s.indices] == [c.index for c in read]
+        got = []
+        for piece in sliced:
             assert len(pickle.dumps(piece)) < 1000  # where the rows are, not the rows
-            got = pickle.loads(pickle.dumps(piece)).read()
-            assert (got.index, got.start) == (chunk.index, chunk.start)
-            assert got.data.equals(chunk.data)
+            got.extend(pickle.loads(pickle.dumps(piece)).read_chunks())
+        for mine, chunk in zip(got, read, strict=True):
+            assert (mine.index, mine.start) == (chunk.index, chunk.start)
+            assert mine.data.equals(chunk.data)
     with pytest.raises(InvalidInputError, match="no column 'nope'"):
         next(parquet_slices(source, chunk_rows=10, columns=["nope"]))
+
+
+def test_chunks_that_start_in_one_row_group_travel_together(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    # Row groups of 400 rows, chunks of 100: a worker decodes each row group once for its
+    # four chunks instead of once per chunk; chunk 5 (finished) splits its row group.
+    path = tmp_path / "big-groups.parquet"
+    frame.to_parquet(path, index=False, row_group_size=400)
+    source = ParquetSource(path)
+    sliced = list(parquet_slices(source, chunk_rows=100, columns=["id"], skip={5}))
+    assert [list(s.indices) for s in sliced] == [[0, 1, 2, 3], [4], [6, 7], [8, 9]]
+    read = list(source.chunks(chunk_rows=100, columns=["id"], skip={5}))
+    got = [c for s in sliced for c in s.read_chunks()]
+    assert [(c.index, c.start, c.data.num_rows) for c in got] == [
+        (c.index, c.start, c.data.num_rows) for c in read
+    ]
+    assert all(a.data.equals(b.data) for a, b in zip(got, read, strict=True))
+    # chunks not aligned with the row groups: each slice starts in its own row group
+    sliced = list(parquet_slices(source, chunk_rows=300, columns=["id"]))
+    assert [list(s.indices) for s in sliced] == [[0, 1], [2], [3]]
+    got = [c for s in sliced for c in s.read_chunks()]
+    assert [c.data.column("id").to_pylist() for c in got] == [
+        list(range(i, min(i + 300, len(frame)))) for i in range(0, len(frame), 300)
+    ]
 
 
 class _RecordingProcesses(ProcessExecutor):

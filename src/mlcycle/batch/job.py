@@ -125,18 +125,27 @@ def run_batch(
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
 
-    work = ChunkWork(predictor, parts, source.description)
+    # Workers in other processes (or on Ray) send back only each chunk's number: the
+    # driver reads the part they saved (memory-mapped) instead of unpickling its rows.
+    remote = getattr(executor, "reads_in_workers", False)
+    work: ChunkWork | ChunkToParts = (
+        ChunkToParts(predictor, parts, source.description)
+        if remote
+        else ChunkWork(predictor, parts, source.description)
+    )
     chunks = _work_items(source, executor, chunk_rows, predictor.columns, finished)
     writer = _Assembler(target, parts.temp_output, identity.metadata(), source.description)
     computed = 0
     limits = threadpool_limits(limits=native_threads(executor.workers))
     try:
-        for index, table in executor.map(work, chunks):
-            writer.write_finished_before(index, parts, finished)
-            writer.write(table)
-            computed += 1
-            done_rows += table.num_rows
-            report(done_rows, source.num_rows)
+        for done in executor.map(work, chunks):
+            for index, result in done:
+                table = parts.read(index) if isinstance(result, int) else result
+                writer.write_finished_before(index, parts, finished)
+                writer.write(table)
+                computed += 1
+                done_rows += table.num_rows
+                report(done_rows, source.num_rows)
         writer.write_finished_before(None, parts, finished)
         columns = writer.commit()
     except BaseException:
@@ -180,15 +189,16 @@ def _run_to_bucket(
     finished = parts.open(manifest, restart=restart)
     done_rows = sum(finished.values())
     report(done_rows, source.num_rows)
-    work = ChunkToBucket(predictor, parts, source.description)
+    work = ChunkToParts(predictor, parts, source.description)
     items = _work_items(source, executor, chunk_rows, predictor.columns, finished)
     computed = 0
     limits = threadpool_limits(limits=native_threads(executor.workers))
     try:
-        for _, rows in executor.map(work, items):
-            computed += 1
-            done_rows += rows
-            report(done_rows, source.num_rows)
+        for done in executor.map(work, items):
+            for _, rows in done:
+                computed += 1
+                done_rows += rows
+                report(done_rows, source.num_rows)
     finally:
         items.close()
         limits.restore_original_limits()
@@ -228,7 +238,8 @@ def _work_items(
 class ChunkWork:
     """Predicts one chunk and saves it as a part; picklable, so the chunks of a job can
     run in other processes or on Ray workers (which save their parts themselves). A
-    :class:`~mlcycle.batch.slices.ChunkSlice` is read first, where the work runs."""
+    :class:`~mlcycle.batch.slices.ChunkSlice` (one chunk or several that share a row group)
+    is read first, where the work runs. Returns ``(chunk number, output rows)`` per chunk."""
 
     def __init__(
         self, predictor: ChunkPredictor, parts: PartStore | BucketParts, description: str
@@ -237,8 +248,11 @@ class ChunkWork:
         self.parts = parts
         self.description = description
 
-    def __call__(self, item: Chunk | ChunkSlice) -> tuple[int, pa.Table]:
-        chunk = item.read() if isinstance(item, ChunkSlice) else item
+    def __call__(self, item: Chunk | ChunkSlice) -> list[tuple[int, pa.Table]]:
+        chunks = item.read_chunks() if isinstance(item, ChunkSlice) else (item,)
+        return [self.one(chunk) for chunk in chunks]
+
+    def one(self, chunk: Chunk) -> tuple[int, pa.Table]:
         table = self.predict(chunk)
         self.parts.write(chunk.index, table)
         return chunk.index, table
@@ -257,16 +271,23 @@ class ChunkWork:
             ) from exc
 
 
-class ChunkToBucket:
-    """A :class:`ChunkWork` whose part, written into the bucket, is the output: only the
-    chunk's number and row count travel back to the driver."""
+class ChunkToParts:
+    """A :class:`ChunkWork` whose saved part is what the driver uses (a local part it reads
+    back, or the bucket's part that is the output): only the chunk's number and row count
+    travel back to the driver."""
 
-    def __init__(self, predictor: ChunkPredictor, parts: BucketParts, description: str) -> None:
+    def __init__(
+        self, predictor: ChunkPredictor, parts: PartStore | BucketParts, description: str
+    ) -> None:
         self.work = ChunkWork(predictor, parts, description)
 
-    def __call__(self, item: Chunk | ChunkSlice) -> tuple[int, int]:
-        index, table = self.work(item)
-        return index, int(table.num_rows)
+    def __call__(self, item: Chunk | ChunkSlice) -> list[tuple[int, int]]:
+        chunks = item.read_chunks() if isinstance(item, ChunkSlice) else (item,)
+        done = []
+        for chunk in chunks:  # one output table in memory at a time
+            index, table = self.work.one(chunk)
+            done.append((index, int(table.num_rows)))
+        return done
 
 
 def native_threads(workers: int) -> int:

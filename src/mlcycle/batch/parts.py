@@ -123,8 +123,9 @@ class PartStore:
             with pa.OSFile(str(temp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
             os.replace(temp, final)
-        finally:
+        except BaseException:
             temp.unlink(missing_ok=True)
+            raise
 
     def read(self, index: int) -> pa.Table:
         """The output rows of finished chunk ``index`` (memory-mapped, not copied)."""

@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from mlcycle.errors import InvalidInputError
-from mlcycle.evaluation.explainers import ShapExplainer, require_shap, shap_explainer
 from mlcycle.models.flavors.base import uses_feature_names
 from mlcycle.models.loaded import LoadedModel
 from mlcycle.models.manifest import Flavor
 from mlcycle.models.signature import DataType
+
+if TYPE_CHECKING:  # explanations load with the first job that asks for them
+    from mlcycle.evaluation.explainers import ShapExplainer
 
 PREDICTION = "prediction"
 PROBA_PREFIX = "proba_"
@@ -87,6 +89,8 @@ class ChunkPredictor:
         self._explainer: ShapExplainer | None = None
         self._explainer_lock = threading.Lock()
         if explain:
+            from mlcycle.evaluation.explainers import require_shap
+
             require_shap()  # says how to install it, before any row is read
             classes = model.classes
             if classes is not None and len(classes) != 2:
@@ -141,6 +145,8 @@ class ChunkPredictor:
                 example = self.model.input_example
                 background = frame if example is None else self.model.prepare(example)
                 classifier = self.model.classes is not None and self.model.has_predict_proba
+                from mlcycle.evaluation.explainers import shap_explainer
+
                 self._explainer = shap_explainer(
                     self.model,
                     background,
