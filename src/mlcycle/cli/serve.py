@@ -73,9 +73,11 @@ def serve(
     graceful_timeout: GracefulOption = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve a model until stopped with Ctrl-C or SIGTERM (in-flight requests finish and
-    the prediction log is written first): POST /v2/models/NAME/infer (Open Inference
+    """Serve a model until stopped with Ctrl-C: POST /v2/models/NAME/infer (Open Inference
     Protocol), POST /invocations (MLflow's formats and CSV), POST /feedback, GET /metrics.
+
+    On Ctrl-C or SIGTERM, in-flight requests finish and the prediction log is written
+    first, for up to --graceful-timeout seconds.
 
     Examples:
 

@@ -76,10 +76,10 @@ def server(
         float, typer.Option(min=0.1, help="Seconds between the monitor scheduler's checks.")
     ] = 15.0,
 ) -> None:
-    """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C or SIGTERM
-    (in-flight requests finish first, for up to --graceful-timeout seconds).
+    """Serve the tracking REST API (docs at /docs) until stopped with Ctrl-C.
 
-    Clients use it with MLCYCLE_TRACKING_URI=http://HOST:PORT and unchanged code.
+    On Ctrl-C or SIGTERM, in-flight requests finish first, for up to --graceful-timeout
+    seconds. Clients use it with MLCYCLE_TRACKING_URI=http://HOST:PORT and unchanged code.
     """
     # Imported here, not at the top: FastAPI and uvicorn add ~0.3 s to every other command.
     from mlcycle.server import ServerConfig, serve

@@ -16,10 +16,8 @@ need not be a stored deployment.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +36,9 @@ from mlcycle.server.encode import OrjsonResponse
 from mlcycle.server.errors import ERROR_RESPONSES
 from mlcycle.server.responses import returns
 from mlcycle.server.services import backend_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 router = APIRouter(
     prefix="/api/v1/deployments", tags=["prediction logs"], responses=ERROR_RESPONSES
@@ -100,16 +101,23 @@ async def write_log_file(name: str, hour: str, part: str, request: Request) -> R
                 f"a prediction log file may hold at most {MAX_FILE_BYTES} bytes", field="body"
             )
     body = bytes(data)
-    await run_in_threadpool(_check_log_file, body)
+    rows = await run_in_threadpool(_check_log_file, body)
     await run_in_threadpool(_logs(request).write_part, name, hour, part, body)
-    return OrjsonResponse({"rows": pq.ParquetFile(pa.BufferReader(body)).metadata.num_rows}, 201)
+    return OrjsonResponse({"rows": rows}, 201)
 
 
-def _check_log_file(data: bytes) -> None:
-    """A Parquet file with the columns every prediction log file has, else 400: readers
-    of the log must never meet a file they cannot read."""
+# pyarrow loads on these routes' first call, not before the server answers /health.
+
+
+def _check_log_file(data: bytes) -> int:
+    """The number of rows of a Parquet file with the columns every prediction log file
+    has, else 400: readers of the log must never meet a file they cannot read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        names = set(pq.ParquetFile(pa.BufferReader(data)).schema_arrow.names)
+        metadata = pq.ParquetFile(pa.BufferReader(data)).metadata
+        names = set(metadata.schema.to_arrow_schema().names)
     except (pa.ArrowException, OSError, ValueError):
         raise InvalidInputError("the body is not a Parquet file", field="body") from None
     missing = [c for c in BASE_COLUMNS if c not in names]
@@ -119,6 +127,16 @@ def _check_log_file(data: bytes) -> None:
             + ", ".join(missing),
             field="body",
         )
+    return int(metadata.num_rows)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 @router.get("/{name}/prediction-log", responses=_PARQUET_ANSWER)
@@ -137,9 +155,7 @@ def read_log(
     table = _logs(request).read(name, since, until, wanted)
     if table is None:
         return Response(status_code=204)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return Response(sink.getvalue().to_pybytes(), media_type=PARQUET)
+    return Response(_parquet_bytes(table), media_type=PARQUET)
 
 
 @router.get("/{name}/prediction-log/info")
