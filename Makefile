@@ -12,6 +12,10 @@ EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed
 # statsmodels without declaring it.
 NANNYML_VENV := .venv-nannyml
 NANNYML_STAMP := $(NANNYML_VENV)/.installed
+# BentoML (the serving benchmark's peer) brings its own web stack, so it gets a venv too;
+# scikit-learn is pinned to the main venv's so the pickled model loads the same.
+BENTOML_VENV := .venv-bentoml
+BENTOML_STAMP := $(BENTOML_VENV)/.installed
 
 .PHONY: install demo test check bench clean
 
@@ -57,11 +61,19 @@ $(NANNYML_STAMP):
 	$(NANNYML_VENV)/bin/python -m pip install --quiet "nannyml==0.13.1" "pandas<3" statsmodels pyarrow
 	touch $@
 
-bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP) $(NANNYML_STAMP)
+$(BENTOML_STAMP): $(BENCH_STAMP)
+	$(PYTHON) -m venv $(BENTOML_VENV)
+	$(BENTOML_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENTOML_VENV)/bin/python -m pip install --quiet bentoml \
+		"scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')" \
+		"numpy==$$($(BIN)/python -c 'import numpy; print(numpy.__version__)')"
+	touch $@
+
+bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP) $(NANNYML_STAMP) $(BENTOML_STAMP)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) \
 		|| echo "note: could not install wrk; the serving benchmark uses a Python load generator"
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(EVIDENTLY_VENV) $(NANNYML_VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(EVIDENTLY_VENV) $(NANNYML_VENV) $(BENTOML_VENV) .mlcycle .pytest_cache .mypy_cache .ruff_cache

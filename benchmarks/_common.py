@@ -245,7 +245,8 @@ def load_average() -> list[float]:
 def print_table(results: Sequence[Result]) -> None:
     """The final summary: one row per benchmark."""
     rival = {r.competitor for r in results}
-    other = rival.pop() if len(rival) == 1 else "MLflow"
+    other = rival.pop() if len(rival) == 1 else "peer"
+    named = other == "peer"  # several peers: each row names its own
     header = ("benchmark", "mlcycle", "goal", "met", other, f"vs {other}")
     rows = [
         (
@@ -253,7 +254,9 @@ def print_table(results: Sequence[Result]) -> None:
             f"{fmt(r.value)} {r.unit}",
             r.goal_text(),
             "yes" if r.met else "NO",
-            f"{fmt(r.mlflow)} {r.unit}" if r.mlflow is not None else "-",
+            (f"{r.competitor} " if named else "") + f"{fmt(r.mlflow)} {r.unit}"
+            if r.mlflow is not None
+            else "-",
             r.ratio_text(),
         )
         for r in results

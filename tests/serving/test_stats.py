@@ -53,3 +53,32 @@ def test_labels_match_predictions_across_types() -> None:
     assert same_label(np.int64(1), "1")
     assert same_label("yes", "yes")
     assert not same_label(np.int64(0), 1)
+
+
+def test_a_batch_of_answers_wraps_around_the_ring_like_single_records() -> None:
+    one_by_one, batched = ArmRecords(capacity=7), ArmRecords(capacity=7)
+    start = 0
+    for size in (3, 5, 1, 9, 2):  # wraps several times; 9 is more than the capacity
+        times = list(range(start, start + size))
+        for t in times:
+            one_by_one.request("a", t, float(t), False)
+        batched.answered("a", times, [float(t) for t in times])
+        start += size
+    for since in (0, 12, 17, 19):
+        assert batched.stats("a", None, since) == one_by_one.stats("a", None, since)
+    assert batched.stats("a", None, since=0).requests == 7
+
+
+def test_recent_requests_take_a_batch_under_one_lock() -> None:
+    recent = RecentRequests(capacity=3)
+    recent.add_many([(f"r{i}", Answered("primary", 1, i, i)) for i in range(5)])
+    assert [rid in recent for rid in ("r0", "r1", "r2", "r3", "r4")] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    answered = recent.get("r3")
+    assert answered is not None
+    assert answered.first == 3

@@ -4,7 +4,10 @@ Each model has a :class:`MicroBatcher` with its own prediction thread, so a slow
 (a shadow, say) never holds up another, and the event loop only queues and answers.
 A batch is sent when it holds ``max_batch_size`` rows, or when its oldest request has
 waited ``max_latency_ms``; while the thread is busy, requests gather, so batches grow
-with the load by themselves. A request larger than ``max_batch_size`` goes alone.
+with the load by themselves. A request larger than ``max_batch_size`` goes alone. When
+the model's recent batches took less than ``max_latency_ms``, an idle thread takes the
+queue at once: waiting to merge would cost more time than the extra call it saves (and
+the event loop's timers are millisecond-grained, so a short wait is a whole millisecond).
 
 If a merged batch fails, each request is predicted on its own, so one bad request fails
 alone. ``on_batch`` (called in the prediction thread) logs and counts each batch.
@@ -89,6 +92,8 @@ class MicroBatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mlcycle-predict-{model.name}")
         self._retired = False
+        #: The prediction thread's time per batch (a moving average), in seconds.
+        self.batch_s = self.max_latency_s
 
     def submit(self, job: Job) -> bool:
         """Queue ``job`` (on the event loop); False when the queue is full (dropped)."""
@@ -114,7 +119,11 @@ class MicroBatcher:
         if not self._pending:
             return
         due = self._pending[0].queued + self.max_latency_s
-        if self._pending_rows >= self.max_batch_size or loop.time() >= due:
+        if (
+            self._pending_rows >= self.max_batch_size
+            or self.batch_s < self.max_latency_s
+            or loop.time() >= due
+        ):
             self._dispatch()
         elif self._timer is None:
             self._timer = loop.call_at(due, self._dispatch)
@@ -138,6 +147,13 @@ class MicroBatcher:
         future.add_done_callback(self._done)
 
     def _run(self, jobs: list[Job]) -> list[Outcome]:
+        started = time.perf_counter()
+        try:
+            return self._predict(jobs)
+        finally:
+            self.batch_s = 0.8 * self.batch_s + 0.2 * (time.perf_counter() - started)
+
+    def _predict(self, jobs: list[Job]) -> list[Outcome]:
         proba = any(job.proba or job.log for job in jobs)
         prediction: Prediction | None = None
         try:
@@ -149,7 +165,7 @@ class MicroBatcher:
             else:  # find the request that fails; the others still get answers
                 outcomes = []
                 for job in jobs:
-                    outcomes.extend(self._run([job]))
+                    outcomes.extend(self._predict([job]))
                 return outcomes
         try:
             self.on_batch(outcomes, prediction)

@@ -97,26 +97,34 @@ def split_inputs(value: object) -> Inputs:
         )
     data = value["data"]
     columns = value.get("columns")
-    if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
+    # the checks run per request: map and set keep them out of Python-level loops
+    if not isinstance(data, list) or not _only(data, list):
         raise MalformedRequestError(
             "dataframe_split.data must be a list of rows (lists)", field="dataframe_split"
         )
     if columns is None:
         return rows_inputs(data, "dataframe_split.data")
-    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+    if not isinstance(columns, list) or not _only(columns, str):
         raise MalformedRequestError(
             "dataframe_split.columns must be a list of column names", field="dataframe_split"
         )
     if len(set(columns)) != len(columns):
         raise MalformedRequestError("dataframe_split.columns has duplicates", field="columns")
     width = len(columns)
-    for i, row in enumerate(data):
-        if len(row) != width:
-            raise MalformedRequestError(
-                f"row {i} has {len(row)} values but there are {width} columns", field="data"
-            )
+    if data and set(map(len, data)) != {width}:
+        for i, row in enumerate(data):
+            if len(row) != width:
+                raise MalformedRequestError(
+                    f"row {i} has {len(row)} values but there are {width} columns", field="data"
+                )
     array = _numeric(data) if data else None
     return Inputs(rows=len(data), matrix=data if array is None else array, names=columns)
+
+
+def _only(values: list[Any], kind: type) -> bool:
+    """Whether every item of ``values`` is a ``kind`` (JSON gives exact types, no
+    subclasses, so comparing types is enough)."""
+    return set(map(type, values)) <= {kind}
 
 
 def _numeric(data: list[list[Any]]) -> np.ndarray | None:

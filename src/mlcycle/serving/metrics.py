@@ -108,8 +108,8 @@ class ArmMetrics:
         self.shadow_dropped = metrics.shadow_dropped.labels(deployment, arm)
         self._codes: dict[int, Any] = {}
 
-    def answered(self, code: int) -> None:
+    def answered(self, code: int, count: int = 1) -> None:
         child = self._codes.get(code)
         if child is None:
             child = self._codes[code] = self._metrics.requests.labels(*self._labels, str(code))
-        child.inc()
+        child.inc(count)

@@ -41,6 +41,16 @@ class RecentRequests:
             while len(self._order) > self.capacity:
                 self._items.pop(self._order.popleft(), None)
 
+    def add_many(self, items: list[tuple[str, Answered]]) -> None:
+        """``add`` each (request ID, answer) of a batch, under one lock."""
+        with self._lock:
+            for request_id, answered in items:
+                if request_id not in self._items:
+                    self._order.append(request_id)
+                self._items[request_id] = answered
+            while len(self._order) > self.capacity:
+                self._items.pop(self._order.popleft(), None)
+
     def get(self, request_id: str) -> Answered | None:
         return self._items.get(request_id)
 
@@ -66,6 +76,25 @@ class _Ring:
         self.next = (i + 1) % len(self.times)
         self.size = min(self.size + 1, len(self.times))
 
+    def extend(self, times: list[int], values: list[float], flag: bool) -> None:
+        """Add a batch of records (all with ``flag``) at once."""
+        capacity = len(self.times)
+        n = len(times)
+        if n > capacity:
+            times, values, n = times[-capacity:], values[-capacity:], capacity
+        i = self.next
+        first = min(n, capacity - i)  # up to the end of the arrays, then from the start
+        self.times[i : i + first] = times[:first]
+        self.values[i : i + first] = values[:first]
+        self.flags[i : i + first] = flag
+        rest = n - first
+        if rest:
+            self.times[:rest] = times[first:]
+            self.values[:rest] = values[first:]
+            self.flags[:rest] = flag
+        self.next = (i + n) % capacity
+        self.size = min(self.size + n, capacity)
+
     def since(self, since: int) -> tuple[np.ndarray, np.ndarray]:
         """Values and flags of the records at or after ``since``."""
         keep = self.times[: self.size] >= since
@@ -90,6 +119,10 @@ class ArmRecords:
 
     def request(self, arm: str, time_ms: int, latency_ms: float, error: bool) -> None:
         self._ring(self._requests, arm).add(time_ms, latency_ms, error)
+
+    def answered(self, arm: str, times_ms: list[int], latencies_ms: list[float]) -> None:
+        """Record a batch of requests answered without error."""
+        self._ring(self._requests, arm).extend(times_ms, latencies_ms, False)
 
     def label(self, arm: str, time_ms: int, correct: bool) -> None:
         self._ring(self._labels, arm).add(time_ms, 0.0, correct)
