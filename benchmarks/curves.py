@@ -22,19 +22,15 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import statistics
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 from benchmarks import serving as serving_bench
@@ -238,43 +234,6 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-@contextmanager
-def _serve(model: Path, env: dict[str, str], log_to: Path) -> Iterator[tuple[str, int]]:
-    """``mlcycle serve MODEL`` on a free port; yields its URL and PID once /ping is 200."""
-    port = serving_bench._free_port()
-    url = f"http://{serving_bench.HOST}:{port}"
-    with open(log_to, "ab") as out:
-        proc = subprocess.Popen(
-            [str(serving_bench.BIN / "mlcycle"), "serve", str(model), "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mlcycle serve exited: {log_to.read_text()[-2000:]}")
-            with suppress(httpx.HTTPError):
-                if httpx.get(url + "/ping", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"mlcycle serve did not start: {log_to.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield url, proc.pid
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def bench_serving_curve(sizes: Sizes) -> Result:
     import mlcycle
 
@@ -289,7 +248,12 @@ def bench_serving_curve(sizes: Sizes) -> Result:
         env["MLCYCLE_ARTIFACT_URI"] = str(work / "artifacts")
         body = serving_bench._split_body(X[:1])
         measured = []
-        with _serve(work / "model", env, work / "serve.log") as (url, pid):
+        with serving_bench._server_process(
+            [str(serving_bench.BIN / "mlcycle"), "serve", str(work / "model")],
+            work / "serve.log",
+            "/ping",
+            env,
+        ) as (url, pid):
             invocations = f"{url}/invocations"
             serving_bench._load(invocations, body, 1.0, work)  # warm-up
             for concurrency in sizes.concurrency:
