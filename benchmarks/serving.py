@@ -234,11 +234,19 @@ def _generator_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _measure(url: str, body: bytes, seconds: float, work: Path, pid: int) -> dict[str, float]:
+def _measure(
+    url: str,
+    body: bytes,
+    seconds: float,
+    work: Path,
+    pid: int,
+    *,
+    concurrency: int = CONCURRENCY,
+) -> dict[str, float]:
     """``_load`` plus CPU microseconds per request of the server (``pid``'s tree) and of
     the load generator, and the load average when it ended."""
     server0, generator0 = _tree_cpu_s(pid), _generator_cpu_s()
-    load = _load(url, body, seconds, work)
+    load = _load(url, body, seconds, work, concurrency=concurrency)
     server, generator = _tree_cpu_s(pid) - server0, _generator_cpu_s() - generator0
     requests = max(load["requests"], 1.0)
     return {

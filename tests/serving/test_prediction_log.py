@@ -3,6 +3,7 @@ windows, schema unification, a full queue dropping (and counting) rows."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,3 +139,22 @@ def test_empty_and_bad_reads(tmp_path: Path) -> None:
         read_prediction_log(tmp_path, "churn", since=10, until=5)
     with pytest.raises(InvalidInputError, match="since"):
         read_prediction_log(tmp_path, "churn", since="yesterday")  # type: ignore[arg-type]
+
+
+def test_queued_entries_are_staged_between_writes_and_written_once(tmp_path: Path) -> None:
+    """The thread turns queued entries into tables in small steps (so no flush stalls
+    the event loop with a whole interval's work) and writes them together later."""
+    writer = PredictionLogWriter(tmp_path, flush_rows=1_000, flush_interval_s=3_600)
+    writer.append(entry(ids=("a1", "a2")))
+    deadline = time.monotonic() + 30
+    while writer._queued_rows and time.monotonic() < deadline:  # staged by the thread
+        time.sleep(0.02)
+    assert writer._queued_rows == 0
+    assert not deployment_dir(tmp_path, "churn").exists()  # staged, not yet written
+    writer.append(entry(time_ms=T0 + 5, ids=("b1", "b2")))
+    writer.close()
+    files = list(deployment_dir(tmp_path, "churn").glob("hour=*/part-*.parquet"))
+    assert len(files) == 1
+    assert writer.written == 6
+    frame = read_prediction_log(tmp_path, "churn")
+    assert frame["request_id"].tolist() == ["a1", "a2", "a2", "b1", "b2", "b2"]

@@ -37,10 +37,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -70,6 +72,8 @@ BASE_COLUMNS = (
     "prediction",
 )
 _HOUR_MS = 3_600_000
+#: How often the writer thread turns queued entries into Arrow tables (see ``_stage``).
+STAGE_INTERVAL_S = 0.1
 _HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -184,6 +188,12 @@ class PredictionLogWriter:
         self._wake = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
+        # Arrow tables built from taken entries, by (deployment, hour), not yet written;
+        # ``_io`` keeps the thread's staging and a caller's ``flush`` apart
+        self._io = threading.Lock()
+        self._staged: dict[tuple[str, str], list[pa.Table]] = {}
+        self._staged_rows = 0
+        self._staged_since: float | None = None
 
     def start(self) -> None:
         """Start the writer thread (``append`` starts it too)."""
@@ -212,7 +222,9 @@ class PredictionLogWriter:
 
     def flush(self) -> None:
         """Write everything queued now, in the caller's thread."""
-        self._write(self._take())
+        with self._io:
+            self._stage(self._take())
+            self._write_staged()
 
     def close(self) -> None:
         """Stop the thread after writing what is queued."""
@@ -234,16 +246,26 @@ class PredictionLogWriter:
         while True:
             with self._wake:
                 if not self._closed and self._queued_rows < self.flush_rows:
-                    self._wake.wait(self.flush_interval_s)
+                    self._wake.wait(min(STAGE_INTERVAL_S, self.flush_interval_s))
                 closed = self._closed
-            self._write(self._take())
+            with self._io:
+                self._stage(self._take())
+                due = self._staged_since is not None and (
+                    time.monotonic() - self._staged_since >= self.flush_interval_s
+                )
+                if closed or due or self._staged_rows >= self.flush_rows:
+                    self._write_staged()
             if closed:
                 return
 
-    def _write(self, entries: list[LogEntry]) -> None:
+    def _stage(self, entries: list[LogEntry]) -> None:
+        """Turn ``entries`` into Arrow tables, kept until the next write. The thread does
+        this every ``STAGE_INTERVAL_S`` rather than all at once before a write: building
+        the tables is Python work that holds the GIL, and a whole flush's worth at once
+        (10,000 one-row requests, say) would stall the serving event loop for a tenth of
+        a second."""
         if not entries:
             return
-        groups: dict[tuple[str, str], list[pa.Table]] = {}
         for key, parts in _group(entries).items():
             try:
                 table = _table(parts)
@@ -251,8 +273,15 @@ class PredictionLogWriter:
                 self.errors += 1
                 self.dropped += sum(s.stop - s.start for _, spans, _ in parts for s in spans)
                 continue
-            groups.setdefault((key[0], key[1]), []).append(table)
-        for (deployment, hour), tables in groups.items():
+            self._staged.setdefault((key[0], key[1]), []).append(table)
+            self._staged_rows += table.num_rows
+            if self._staged_since is None:
+                self._staged_since = time.monotonic()
+
+    def _write_staged(self) -> None:
+        staged, self._staged = self._staged, {}
+        self._staged_rows, self._staged_since = 0, None
+        for (deployment, hour), tables in staged.items():
             rows = sum(t.num_rows for t in tables)
             try:
                 _write_file(self.logs, deployment, hour, tables)
@@ -316,17 +345,24 @@ def _table(parts: list[_Part]) -> Any:
     """One Arrow table of the rows of ``parts`` (which share their shape)."""
     import pyarrow as pa
 
-    first = parts[0][0]
+    entries = [entry for entry, _, _ in parts]
+    first = entries[0]
     spans = [span for _, group, _ in parts for span in group]
     counts = np.array([s.stop - s.start for s in spans])
     total = int(counts.sum())
+    indices = [index for _, _, index in parts]
+    every = all(index is _ALL for index in indices)
 
-    def rows_of(get: Any) -> np.ndarray:
-        arrays = [
-            np.asarray(get(entry)) if index is _ALL else np.asarray(get(entry))[index]
-            for entry, _, index in parts
-        ]
-        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    def gather(arrays: list[Any]) -> np.ndarray:
+        # one C-level concatenation of the entries' arrays: a flush of a busy server
+        # holds thousands of one-row entries, and Python work per entry and column
+        # would hold the GIL long enough to stall the event loop
+        if not every:
+            arrays = [
+                a if index is _ALL else np.asarray(a)[index]
+                for a, index in zip(arrays, indices, strict=True)
+            ]
+        return np.asarray(arrays[0]) if len(arrays) == 1 else np.concatenate(arrays)
 
     data: dict[str, Any] = {
         "time": pa.array(
@@ -345,17 +381,17 @@ def _table(parts: list[_Part]) -> Any:
         "version": pa.array([first.version] * total, pa.int32()),
         "arm": pa.array([first.arm] * total, pa.string()),
         "latency_ms": pa.array(np.repeat(np.array([s.latency_ms for s in spans]), counts)),
-        "prediction": _arrow(rows_of(lambda e: e.predictions)),
+        "prediction": _arrow(gather([e.predictions for e in entries])),
     }
     if first.proba is not None and first.classes is not None:
-        proba = rows_of(lambda e: np.asarray(e.proba, dtype=np.float64))
+        proba = gather([e.proba for e in entries]).astype(np.float64, copy=False)
         for j, label in enumerate(first.classes):
             data[f"proba.{label}"] = pa.array(proba[:, j])
     for name in first.columns:
-        data[f"input.{name}"] = _arrow(rows_of(lambda e, n=name: e.columns[n]))
+        data[f"input.{name}"] = _arrow(gather([e.columns[name] for e in entries]))
     for name in first.attributions or {}:
-        values = rows_of(lambda e, n=name: np.asarray(e.attributions[n], dtype=np.float64))
-        data[f"shap.{name}"] = pa.array(values)
+        values = gather([e.attributions[name] for e in entries])  # type: ignore[index]
+        data[f"shap.{name}"] = pa.array(values.astype(np.float64, copy=False))
     return pa.table(data)
 
 
@@ -372,7 +408,12 @@ def _arrow(values: np.ndarray) -> Any:
 
 
 def _hour(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d%H")
+    return _hour_name(ms // _HOUR_MS)
+
+
+@lru_cache(maxsize=256)
+def _hour_name(index: int) -> str:
+    return datetime.fromtimestamp(index * _HOUR_MS / 1000, UTC).strftime("%Y%m%d%H")
 
 
 # -- reading ------------------------------------------------------------------------------
