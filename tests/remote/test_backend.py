@@ -276,3 +276,25 @@ def test_corrupted_downloads_are_refused(remote_server: ServerProcess, tmp_path:
     with honest.open_artifact(run.id, "a.txt") as handle:
         assert handle.read() == b"the real bytes"
     honest.close()
+
+
+def test_a_search_by_experiment_name_is_one_request(remote_server: ServerProcess) -> None:
+    """The server resolves names: a search by name costs no lookup request first."""
+    transport = Forward(lambda r: False)
+    backend = RemoteBackend(remote_server.url, transport=transport)
+    name = f"one-request-{uuid.uuid4().hex[:8]}"
+    exp = backend.get_or_create_experiment(name)
+    run = backend.create_run(exp.id, name="r")
+    backend.log_params(run.id, {"p": "a"})
+    client = mlcycle.Client(backend=backend)
+    transport.sent.clear()
+    found = client.search_runs(name, filter="params.p = 'a'")
+    assert [r.id for r in found] == [run.id]
+    assert [r.url.path for r in transport.sent] == ["/api/v1/runs/search"]
+    by_id = client.search_runs([exp.id], filter="params.p = 'a'")  # an ID works as before
+    assert [r.id for r in by_id] == [run.id]
+    with pytest.raises(NotFoundError, match="no experiment with name or ID") as missing:
+        client.search_runs(name + "x")
+    assert missing.value.field == "experiment"
+    assert name in str(missing.value)  # the close name is suggested
+    backend.close()

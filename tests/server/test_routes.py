@@ -265,6 +265,16 @@ def test_search_and_compare(api: httpx.Client) -> None:
     ).json()
     assert [r["name"] for r in second["runs"]] == ["r2", "r3"]
 
+    by_name = api.post(  # experiments by name (or ID): resolved by the server
+        f"{API}/runs/search",
+        json={"experiments": [exp["name"]], "filter": "params.p = '1'", "order_by": ["name"]},
+    ).json()
+    assert [r["name"] for r in by_name["runs"]] == ["r1", "r3"]
+    assert by_name["experiment_ids"] == [exp["id"]]
+    unknown = api.post(f"{API}/runs/search", json={"experiments": [exp["name"] + "-nope"]})
+    assert unknown.status_code == 404
+    assert error_of(unknown)["field"] == "experiment"
+
     bad = api.post(f"{API}/runs/search", json={"experiment_ids": [], "filter": "metrics.m >"})
     assert bad.status_code == 400
     error = error_of(bad)

@@ -38,6 +38,7 @@ from mlcycle.store.sql import migrate
 from mlcycle.store.sql.store import open_store
 from mlcycle.suggest import did_you_mean
 from mlcycle.tracking.environment import PACKAGES_ARTIFACT, environment_tags, installed_packages
+from mlcycle.tracking.lookup import experiment_by_name_or_id
 from mlcycle.tracking.run import ActiveRun
 from mlcycle.tracking.service import DEFAULT_EXPERIMENT, make_problem
 from mlcycle.tracking.system_metrics import SystemMetricsMonitor
@@ -183,17 +184,7 @@ class Client:
 
     def get_experiment(self, name_or_id: str) -> Experiment:
         """An experiment by name, or by ID. Raises NotFoundError naming it."""
-        found = self.tracking.find_experiment(name_or_id)
-        if found is not None:
-            return found
-        try:
-            return self.tracking.get_experiment(name_or_id)
-        except NotFoundError:
-            names = [e.name for e in self.tracking.list_experiments()]
-            raise NotFoundError(
-                f"no experiment with name or ID {name_or_id!r}" + did_you_mean(name_or_id, names),
-                field="experiment",
-            ) from None
+        return experiment_by_name_or_id(self.tracking, name_or_id)
 
     def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
         return self.tracking.list_experiments(include_deleted=include_deleted)
@@ -220,10 +211,6 @@ class Client:
 
     def restore_experiment(self, name_or_id: str) -> Experiment:
         return self.tracking.restore_experiment(self.get_experiment(name_or_id).id)
-
-    def _experiment_ids(self, names_or_ids: Sequence[str] | str) -> list[str]:
-        items = [names_or_ids] if isinstance(names_or_ids, str) else list(names_or_ids)
-        return [self.get_experiment(item).id for item in items]
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -308,9 +295,13 @@ class Client:
         NOT and parentheses. ``order_by`` items look like ``"metrics.m2 DESC"``. The result
         is a list of runs with ``next_page_token`` and ``to_pandas()``.
         """
-        experiment_ids = self._experiment_ids(experiment_names_or_ids)
-        page = self.tracking.search_runs(
-            experiment_ids,
+        items = (
+            [experiment_names_or_ids]
+            if isinstance(experiment_names_or_ids, str)
+            else list(experiment_names_or_ids)
+        )
+        experiment_ids, page = self.tracking.search_runs_in(
+            items,
             filter,
             order_by,
             max_results=max_results,

@@ -86,6 +86,19 @@ class TrackingBackend(Protocol):
         page_token: str | None = None,
         include_deleted: bool = False,
     ) -> RunPage: ...
+    def search_runs_in(
+        self,
+        experiments: Sequence[str],
+        filter: Filter | str | None = None,
+        order_by: Sequence[OrderBy] | Sequence[str] | str | None = None,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> tuple[list[str], RunPage]:
+        """``search_runs`` of experiments by name or ID; their IDs and the page."""
+        ...
+
     def delete_runs(self, run_ids: Sequence[str]) -> None: ...
     def restore_runs(self, run_ids: Sequence[str]) -> None: ...
     def child_run_ids(self, run_id: str) -> list[str]: ...

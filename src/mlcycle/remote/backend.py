@@ -283,20 +283,49 @@ class RemoteBackend:
         page_token: str | None = None,
         include_deleted: bool = False,
     ) -> RunPage:
+        page = self._search({"experiment_ids": list(experiment_ids)}, filter, order_by,
+                            max_results, page_token, include_deleted)  # fmt: skip
+        runs = [decode.run(r) for r in page["runs"]]
+        return RunPage(runs=runs, next_page_token=page["next_page_token"])
+
+    def search_runs_in(
+        self,
+        experiments: Sequence[str],
+        filter: Filter | str | None = None,
+        order_by: Sequence[OrderBy] | Sequence[str] | str | None = None,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> tuple[list[str], RunPage]:
+        page = self._search({"experiments": list(experiments)}, filter, order_by,
+                            max_results, page_token, include_deleted)  # fmt: skip
+        runs = [decode.run(r) for r in page["runs"]]
+        found = RunPage(runs=runs, next_page_token=page["next_page_token"])
+        return list(page["experiment_ids"]), found
+
+    def _search(
+        self,
+        which: dict[str, list[str]],
+        filter: Filter | str | None,
+        order_by: Sequence[OrderBy] | Sequence[str] | str | None,
+        max_results: int,
+        page_token: str | None,
+        include_deleted: bool,
+    ) -> Any:
+        """One POST /api/v1/runs/search: the experiments by ID or by name or ID."""
         if not 1 <= max_results <= 50_000:
             raise InvalidInputError("max_results must be between 1 and 50000", field="max_results")
         text = filter if filter is None or isinstance(filter, str) else render_filter(filter)
         body = {
-            "experiment_ids": list(experiment_ids),
+            **which,
             "filter": text,
             "order_by": render_order_by(order_by),
             "max_results": max_results,
             "page_token": page_token,
             "include_deleted": include_deleted,
         }
-        page = self._json("POST", "/api/v1/runs/search", json=body)
-        runs = [decode.run(r) for r in page["runs"]]
-        return RunPage(runs=runs, next_page_token=page["next_page_token"])
+        return self._json("POST", "/api/v1/runs/search", json=body)
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self.http.request("POST", "/api/v1/runs/delete", json={"run_ids": list(run_ids)})

@@ -204,7 +204,12 @@ class RunIdsOut(BaseModel):
 
 
 class SearchIn(_In):
-    experiment_ids: list[Id] = Field(max_length=1000)
+    experiment_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    experiments: list[Name] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Experiments by name or ID (a name first), searched with experiment_ids",
+    )
     filter: Str | None = None
     order_by: list[Str] = Field(default_factory=list, max_length=50)
     max_results: int = Field(default=1000, ge=1, le=50_000)
@@ -215,6 +220,9 @@ class SearchIn(_In):
 class RunPageOut(BaseModel):
     runs: list[RunOut]
     next_page_token: str | None
+    experiment_ids: list[str] = Field(
+        default_factory=list, description="The experiments searched, by ID"
+    )
 
 
 class CompareIn(_In):

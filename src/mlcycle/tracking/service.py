@@ -34,6 +34,7 @@ from mlcycle.ports.audit import AuditSink
 from mlcycle.ports.store import TrackingStore
 from mlcycle.search import Filter, OrderBy, parse_filter, parse_order_by
 from mlcycle.tracking.downsample import downsample
+from mlcycle.tracking.lookup import experiment_by_name_or_id
 from mlcycle.tracking.names import readable_name
 from mlcycle.tracking.validation import check_key, check_name, param_text, tag_text
 from mlcycle.types import Clock, IdFactory
@@ -149,6 +150,10 @@ class TrackingService:
 
     def find_experiment(self, name: str) -> Experiment | None:
         return self.store.experiments.get_by_name(name)
+
+    def resolve_experiment(self, name_or_id: str) -> Experiment:
+        """An experiment by name, or by ID. Raises NotFoundError naming it."""
+        return experiment_by_name_or_id(self, name_or_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment:
         found = self.store.experiments.get_by_name(name)
@@ -416,6 +421,31 @@ class TrackingService:
         return self.store.search_runs(
             experiment_ids, typed_filter, orders, max_results, page_token, stages
         )
+
+    def search_runs_in(
+        self,
+        experiments: Sequence[str],
+        filter: Filter | str | None = None,
+        order_by: Sequence[OrderBy] | Sequence[str] | str | None = None,
+        *,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> tuple[list[str], RunPage]:
+        """:meth:`search_runs` of experiments given by name or ID (names first, as
+        ``Client.get_experiment`` looks them up); returns their IDs with the page. Through
+        a server this is one request, where looking the names up first would be one more
+        per experiment."""
+        experiment_ids = [self.resolve_experiment(item).id for item in experiments]
+        page = self.search_runs(
+            experiment_ids,
+            filter,
+            order_by,
+            max_results=max_results,
+            page_token=page_token,
+            include_deleted=include_deleted,
+        )
+        return experiment_ids, page
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self.store.runs.set_stage(run_ids, LifecycleStage.DELETED, self.clock())

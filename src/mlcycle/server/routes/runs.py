@@ -47,9 +47,12 @@ def create_run(body: RunCreate, service: Service) -> Response:
 @router.post("/search", response_model=RunPageOut)
 def search_runs(body: SearchIn, service: Service) -> Response:
     """Runs of the experiments matching ``filter`` (the search language of
-    ``Client.search_runs``), in ``order_by`` order, one page at a time."""
+    ``Client.search_runs``), in ``order_by`` order, one page at a time. ``experiments``
+    names experiments by name or ID, so a client holding names needs no other request."""
+    experiment_ids = [*body.experiment_ids]
+    experiment_ids += [service.resolve_experiment(item).id for item in body.experiments]
     page = service.search_runs(
-        body.experiment_ids,
+        experiment_ids,
         body.filter,
         body.order_by or None,
         max_results=body.max_results,
@@ -57,7 +60,11 @@ def search_runs(body: SearchIn, service: Service) -> Response:
         include_deleted=body.include_deleted,
     )
     return OrjsonResponse(
-        {"runs": [encode.run(r) for r in page.runs], "next_page_token": page.next_page_token}
+        {
+            "runs": [encode.run(r) for r in page.runs],
+            "next_page_token": page.next_page_token,
+            "experiment_ids": experiment_ids,
+        }
     )
 
 
