@@ -73,6 +73,10 @@ bench: $(BENCH_STAMP) $(EVIDENTLY_STAMP) $(NANNYML_STAMP) $(BENTOML_STAMP)
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1) \
 		|| echo "note: could not install wrk; the serving benchmark uses a Python load generator"
+	@# An installed wheel is byte-compiled by pip; an editable source tree is compiled on
+	@# first import, unless PYTHONDONTWRITEBYTECODE is set (as on some CI machines): then
+	@# every process would compile mlcycle anew, and the start-up figures would measure that.
+	$(BIN)/python -m compileall -q src/mlcycle >/dev/null
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -29,6 +29,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from mlcycle.entities.codec import encoded_fields
+from mlcycle.server.errors import error_schemas
 
 #: Every entity schema met so far, by component name.
 COMPONENTS: dict[str, dict[str, Any]] = {}
@@ -145,7 +146,9 @@ def document(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         doc = build()
-        doc.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+        components = doc.setdefault("components", {}).setdefault("schemas", {})
+        components.update(COMPONENTS)
+        components.update(error_schemas())
         for operations in doc.get("paths", {}).values():
             for operation in operations.values():
                 answers = operation.get("responses", {})
