@@ -191,3 +191,36 @@ def test_a_reused_first_page_query_takes_each_calls_experiments(populated: SqlSt
     assert {r.experiment_id for r in first} == {"e1"}
     assert [r.id for r in second] == ["other"]
     assert len(both) == len(first) + 1
+
+
+@pytest.mark.parametrize(
+    ("expr", "order"),
+    [
+        (None, None),
+        ("metrics.m1 > 0.25 and params.p1 != 'c'", ["metrics.m2 DESC"]),
+        ("tags.team ILIKE 'b%' OR params.only0 IS NOT NULL", ["params.p1", "start_time"]),
+        ("params.p1 IN ('a', 'b')", ["metrics.nanm DESC"]),
+        ("name LIKE 'run-%'", ["duration DESC"]),
+    ],
+)
+def test_sqlite_first_pages_read_by_the_driver_equal_sqlalchemys(
+    populated: SqlStore, expr: str | None, order: list[str] | None
+) -> None:
+    """On SQLite a first page is read through the driver's connection (no SQLAlchemy
+    rows); its runs and next-page token equal those of the same query run by SQLAlchemy."""
+    from mlcycle.store.sql.search import _plain_sql, page_of, search_query
+
+    db = populated.db
+    if db.dialect != "sqlite":
+        pytest.skip("the driver's path is SQLite's")
+    where, orders = parse_filter(expr), parse_order_by(order)
+    for experiments, size in ((["e1"], 2), (["e1", "e2"], 1000)):
+        query, params = search_query(experiments, where, orders, size)
+        plain = _plain_sql(query, len(experiments), db.engine.dialect)
+        assert plain is not None
+        with db.read() as conn:
+            driver = plain.run(conn, experiments)
+            through_sqlalchemy = conn.execute(query, params).all()
+        assert [tuple(r) for r in through_sqlalchemy] == driver
+        mine = populated.search_runs(experiments, where, orders, size)
+        assert repr(mine) == repr(page_of(through_sqlalchemy, size))  # repr: NaN metrics

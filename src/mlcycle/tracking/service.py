@@ -151,9 +151,13 @@ class TrackingService:
     def find_experiment(self, name: str) -> Experiment | None:
         return self.store.experiments.get_by_name(name)
 
-    def resolve_experiment(self, name_or_id: str) -> Experiment:
-        """An experiment by name, or by ID. Raises NotFoundError naming it."""
-        return experiment_by_name_or_id(self, name_or_id)
+    def experiment_id(self, name_or_id: str) -> str:
+        """The ID of the experiment called ``name_or_id``, else of the one with that ID.
+        Raises NotFoundError naming it (one query when it is a name)."""
+        found = self.store.experiments.id_by_name(name_or_id)
+        if found is not None:
+            return found
+        return experiment_by_name_or_id(self, name_or_id).id
 
     def get_experiment_by_name(self, name: str) -> Experiment:
         found = self.store.experiments.get_by_name(name)
@@ -436,7 +440,7 @@ class TrackingService:
         ``Client.get_experiment`` looks them up); returns their IDs with the page. Through
         a server this is one request, where looking the names up first would be one more
         per experiment."""
-        experiment_ids = [self.resolve_experiment(item).id for item in experiments]
+        experiment_ids = [self.experiment_id(item) for item in experiments]
         page = self.search_runs(
             experiment_ids,
             filter,

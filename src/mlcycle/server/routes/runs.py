@@ -50,7 +50,7 @@ def search_runs(body: SearchIn, service: Service) -> Response:
     ``Client.search_runs``), in ``order_by`` order, one page at a time. ``experiments``
     names experiments by name or ID, so a client holding names needs no other request."""
     experiment_ids = [*body.experiment_ids]
-    experiment_ids += [service.resolve_experiment(item).id for item in body.experiments]
+    experiment_ids += [service.experiment_id(item) for item in body.experiments]
     page = service.search_runs(
         experiment_ids,
         body.filter,

@@ -75,6 +75,14 @@ class SqlExperiments:
             raise NotFoundError(f"no experiment with ID {experiment_id!r}", field="experiment_id")
         return found[0]
 
+    def id_by_name(self, name: str) -> str | None:
+        """The ID of the experiment ``get_by_name`` would return, in one query."""
+        table = EXPERIMENTS
+        query = select(table.c.id).where(table.c.name == name).order_by(table.c.created_at)
+        with self._db.read() as conn:
+            found: str | None = conn.execute(query.limit(1)).scalar()
+        return found
+
     def get_by_name(self, name: str) -> Experiment | None:
         with self._db.read() as conn:
             found = self._load(conn, [ExperimentRow.name == name])

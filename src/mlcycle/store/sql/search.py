@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sqlite3
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -32,13 +33,14 @@ from sqlalchemy import (
 
 from mlcycle.bounds import MAX_IDS, check_count
 from mlcycle.entities import LifecycleStage, RunPage
-from mlcycle.errors import InvalidInputError
+from mlcycle.errors import InvalidInputError, StoreError
 from mlcycle.search import And, Attribute, Comparison, Entity, Field, Filter, Not, Op, Or, OrderBy
 from mlcycle.store.sql.engine import Database
 from mlcycle.store.sql.runs import RUN_COLUMNS, runs_from_tuples
 from mlcycle.store.sql.schema import LATEST_METRICS, PARAMS, RUNS, TAGS
 
 MAX_RESULTS = 50_000
+_IDS = "experiment_ids"
 DEFAULT_ORDER = (OrderBy(Field(Entity.ATTRIBUTE, Attribute.START_TIME.value), descending=True),)
 
 
@@ -227,9 +229,7 @@ def search_query(
         return _build(filter, orders, stage_values, max_results, page_token), params
     # repr() tells 1 from 1.0 and True, which compare (and hash) equal
     key = (repr(filter), repr(orders))
-    try:
-        hash(filter)
-    except TypeError:  # a value the parser did not make (a list, say): not cached
+    if not _hashable(filter):  # a value the parser did not make (a list, say): not cached
         return _build(filter, orders, stage_values, max_results, None), params
     return _first_page(key, filter, orders, stage_values, max_results), params
 
@@ -290,10 +290,77 @@ def search_runs(
 ) -> RunPage:
     """One page of runs of the given experiments that match ``filter``."""
     query, params = search_query(experiment_ids, filter, order_by, max_results, page_token, stages)
+    plain = None
+    if db.dialect == "sqlite" and page_token is None and _hashable(filter):
+        plain = _plain_sql(query, len(params[_IDS]), db.engine.dialect)
     with db.read() as conn:
-        rows = conn.execute(query, params).all()
+        if plain is not None:
+            rows: Sequence[Sequence[Any]] = plain.run(conn, params["experiment_ids"])
+        else:
+            rows = conn.execute(query, params).all()
     _maybe_analyze(db)
     return page_of(rows, max_results)
+
+
+def _hashable(filter: Filter | None) -> bool:
+    """Whether ``search_query`` reuses the first page's query for ``filter`` (a filter
+    holding a value the parser did not make, a list say, is built anew each time)."""
+    try:
+        hash(filter)
+    except TypeError:
+        return False
+    return True
+
+
+class _PlainSql:
+    """A first-page search compiled once to SQLite's SQL, run on the driver's connection.
+
+    SQLAlchemy's result machinery (a ``Row`` per row, its per-execution bookkeeping) cost
+    about 1.3 ms of a 5,000-run search's 11 ms; the runs table's columns need no type
+    conversion on SQLite, so the driver's tuples are the same values (a test compares the
+    two paths). Built only when no bound value or result column needs a processor."""
+
+    def __init__(self, sql: str, slots: list[int | None], constants: list[Any]) -> None:
+        self.sql = sql
+        self.slots = slots  # per placeholder: the experiment ID's index, or None
+        self.constants = constants
+
+    def run(self, conn: Any, experiment_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        values = [
+            c if slot is None else experiment_ids[slot]
+            for slot, c in zip(self.slots, self.constants, strict=True)
+        ]
+        try:
+            cursor = conn.connection.driver_connection.execute(self.sql, values)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+
+@lru_cache(maxsize=256)
+def _plain_sql(query: Select[Any], ids: int, dialect: Any) -> _PlainSql | None:
+    if ids == 0:
+        return None
+    names = [f"{_IDS}_{i + 1}" for i in range(ids)]
+    compiled = query.compile(dialect=dialect)
+    state = compiled.construct_expanded_state({_IDS: names})
+    if state.positiontup is None or state.processors:
+        return None
+    if any(c[3]._cached_result_processor(dialect, None) for c in compiled._result_columns):
+        return None
+    slots: list[int | None] = []
+    constants: list[Any] = []
+    for name in state.positiontup:
+        value = state.parameters[name]
+        if name.startswith(f"{_IDS}_") and value in names:
+            slots.append(names.index(value))
+            constants.append(None)
+        else:
+            slots.append(None)
+            constants.append(value)
+    if sorted(s for s in slots if s is not None) != list(range(ids)):
+        return None
+    return _PlainSql(state.statement, slots, constants)
 
 
 def page_of(rows: Sequence[Sequence[Any]], max_results: int) -> RunPage:
