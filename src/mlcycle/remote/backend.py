@@ -283,10 +283,9 @@ class RemoteBackend:
         page_token: str | None = None,
         include_deleted: bool = False,
     ) -> RunPage:
-        page = self._search({"experiment_ids": list(experiment_ids)}, filter, order_by,
-                            max_results, page_token, include_deleted)  # fmt: skip
-        runs = [decode.run(r) for r in page["runs"]]
-        return RunPage(runs=runs, next_page_token=page["next_page_token"])
+        _, page = self._search({"experiment_ids": list(experiment_ids)}, filter, order_by,
+                               max_results, page_token, include_deleted)  # fmt: skip
+        return page
 
     def search_runs_in(
         self,
@@ -298,11 +297,8 @@ class RemoteBackend:
         page_token: str | None = None,
         include_deleted: bool = False,
     ) -> tuple[list[str], RunPage]:
-        page = self._search({"experiments": list(experiments)}, filter, order_by,
+        return self._search({"experiments": list(experiments)}, filter, order_by,
                             max_results, page_token, include_deleted)  # fmt: skip
-        runs = [decode.run(r) for r in page["runs"]]
-        found = RunPage(runs=runs, next_page_token=page["next_page_token"])
-        return list(page["experiment_ids"]), found
 
     def _search(
         self,
@@ -312,8 +308,9 @@ class RemoteBackend:
         max_results: int,
         page_token: str | None,
         include_deleted: bool,
-    ) -> Any:
-        """One POST /api/v1/runs/search: the experiments by ID or by name or ID."""
+    ) -> tuple[list[str], RunPage]:
+        """One POST /api/v1/runs/search (the experiments by ID, or by name or ID): the
+        IDs the server searched, and the page."""
         if not 1 <= max_results <= 50_000:
             raise InvalidInputError("max_results must be between 1 and 50000", field="max_results")
         text = filter if filter is None or isinstance(filter, str) else render_filter(filter)
@@ -325,7 +322,11 @@ class RemoteBackend:
             "page_token": page_token,
             "include_deleted": include_deleted,
         }
-        return self._json("POST", "/api/v1/runs/search", json=body)
+        found = self._json("POST", "/api/v1/runs/search", json=body)
+        page = RunPage(
+            runs=[decode.run(r) for r in found["runs"]], next_page_token=found["next_page_token"]
+        )
+        return list(found.get("experiment_ids", [])), page
 
     def delete_runs(self, run_ids: Sequence[str]) -> None:
         self.http.request("POST", "/api/v1/runs/delete", json={"run_ids": list(run_ids)})

@@ -222,7 +222,7 @@ def search_query(
             field="max_results",
         )
     check_count(len(experiment_ids), MAX_IDS, field="experiment_ids", what="experiment IDs")
-    params = {"experiment_ids": list(experiment_ids)}
+    params = {_IDS: list(experiment_ids)}
     orders = tuple(order_by or DEFAULT_ORDER)
     stage_values = tuple(s.value for s in stages)
     if page_token:
@@ -254,7 +254,7 @@ def _build(
 ) -> Select[Any]:
     compiler = _Compiler()
     where: list[ColumnElement[bool]] = [
-        RUNS.c.experiment_id.in_(bindparam("experiment_ids", expanding=True)),
+        RUNS.c.experiment_id.in_(bindparam(_IDS, expanding=True)),
         RUNS.c.lifecycle_stage.in_(list(stages)),
     ]
     if filter is not None:
@@ -295,7 +295,7 @@ def search_runs(
         plain = _plain_sql(query, len(params[_IDS]), db.engine.dialect)
     with db.read() as conn:
         if plain is not None:
-            rows: Sequence[Sequence[Any]] = plain.run(conn, params["experiment_ids"])
+            rows: Sequence[Sequence[Any]] = plain.run(conn, params[_IDS])
         else:
             rows = conn.execute(query, params).all()
     _maybe_analyze(db)
